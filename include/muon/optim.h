@@ -1,0 +1,66 @@
+/* muon/optim.h — optimizers as chains of small gradient transforms over parameter groups.
+ *
+ * Intended usage:
+ *   1. mu_optim_config_t oc = mu_optim_config_default(); oc.preset = "adamw"; set lr...
+ *   2. mu_optim_init(&o, &oc, params, n_params, gemm): groups the parameters by
+ *      role (registry), builds each group's chain (see docs/optimizers.md) and
+ *      lays out the optimizer-state arena once. A parameter in no group is an error.
+ *   3. Each step: mu_optim_clip_grad(...) (optional), then mu_optim_step(o, f)
+ *      where f is the schedule's LR factor in [0, 1] (each group's lr is
+ *      multiplied by it).
+ *   4. mu_optim_state_bytes / _save / _load round-trip every state buffer and
+ *      the step count bit-exactly (checkpoints).
+ *   5. mu_optim_describe prints the groups and chains, e.g.
+ *      "matrix[12]: adam(0.9,0.95,1e-8) -> decay(0.1,lr) -> apply(lr=1e-3)".
+ * Presets are table rows (src/optim/presets.c); transforms live one per file
+ * in src/optim/ and share the mu_transform_t interface of src/optim/transform.h.
+ */
+#ifndef MUON_OPTIM_H
+#define MUON_OPTIM_H
+
+#include "muon/gemm.h"
+#include "muon/param.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    const char *preset;   /* "adamw" | "sgd" (later issues add muon, muonpp, ...) */
+    float lr;             /* main LR: matrix group of orthogonalizing presets, all groups for adamw */
+    float aux_lr;         /* LR of the AdamW groups of orthogonalizing presets; <= 0: preset default */
+    float weight_decay;   /* decoupled, lr-scaled: W <- (1 - lr*wd) W */
+    float beta1, beta2, eps;
+    float momentum;       /* sgd momentum */
+    int32_t nesterov;
+    int32_t decay_gains;  /* 1: apply weight decay to gains and biases too (default 0) */
+    int32_t decay_embed;  /* 1: apply weight decay to embeddings (default 1, as nanoGPT: all 2-D) */
+} mu_optim_config_t;
+
+MU_API mu_optim_config_t mu_optim_config_default(void);
+
+typedef struct mu_optim mu_optim_t;
+
+MU_API int mu_optim_init(mu_optim_t **out,
+                         const mu_optim_config_t *cfg,  /* copied (preset name too) */
+                         mu_param_t *params,            /* registry, borrowed */
+                         int32_t n_params,
+                         mu_gemm_ctx_t *gemm);          /* borrowed, may be NULL for adamw/sgd */
+MU_API void mu_optim_free(mu_optim_t *o);
+MU_API int mu_optim_step(mu_optim_t *o, float lr_factor);
+MU_API int64_t mu_optim_steps_done(const mu_optim_t *o);
+MU_API int mu_optim_describe(const mu_optim_t *o, char *buf, size_t cap);
+
+MU_API size_t mu_optim_state_bytes(const mu_optim_t *o);
+MU_API int mu_optim_state_save(const mu_optim_t *o, void *buf, size_t cap);
+MU_API int mu_optim_state_load(mu_optim_t *o, const void *buf, size_t len);
+
+/* Global L2 norm of all gradients (tied storage counted once); if max_norm > 0
+ * and norm > max_norm, gradients are scaled by max_norm/norm. Returns
+ * MU_ENONFINITE (gradients untouched) when the norm is NaN/Inf. */
+MU_API int mu_optim_clip_grad(mu_param_t *params, int32_t n, float max_norm, float *norm_out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,18 @@
+/* cli.h — the muon command-line tool: one cmd_<name>() per subcommand file.
+ * Each returns the process exit code (0 ok, 1 runtime failure, 2 usage error)
+ * and handles --help itself. Errors print one line: "muon <cmd>: <message>". */
+#ifndef MUON_CLI_H
+#define MUON_CLI_H
+
+#include "muon/train.h"
+
+int cmd_info(int argc, char **argv);
+int cmd_prepare(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_sample(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+
+/* Print "muon <cmd>: <mu_last_error()>" to stderr and return 1. */
+int cli_fail(const char *cmd, int rc);
+
+#endif
