@@ -38,19 +38,22 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# Provenance: checkpoints and run directories record the commit they were built from.
+$(BUILD)/src/train/loop.o: CFLAGS += -DMU_GIT_COMMIT='"$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)"'
+
 $(BUILD)/libmuon.a: $(OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
 $(BUILD)/libmuon.so: $(OBJS)
-	$(CC) -shared $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) -shared $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/muon.pc: muon.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|0.1.0|' $< > $@
 
 $(BUILD)/bin/muon: $(TOOLSRC:%.c=$(BUILD)/%.o) $(BUILD)/libmuon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libmuon.a $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(BUILD)/libmuon.a $(LDLIBS)
 
 bin/muon: $(BUILD)/bin/muon
 	@mkdir -p bin

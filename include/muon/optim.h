@@ -50,6 +50,12 @@ MU_API void mu_optim_free(mu_optim_t *o);
 MU_API int mu_optim_step(mu_optim_t *o, float lr_factor);
 MU_API int64_t mu_optim_steps_done(const mu_optim_t *o);
 MU_API int mu_optim_describe(const mu_optim_t *o, char *buf, size_t cap);
+/* Comma-separated preset names ("adamw, sgd"). */
+MU_API int mu_optim_presets(char *buf, size_t cap);
+/* Set one numeric hyperparameter after init: "group.transform.key" (e.g.
+ * "decay.adam.b2") or "group.lr"; group "*" means every group. Structural keys
+ * (momentum convention, decay mode) are rejected: they come from the config. */
+MU_API int mu_optim_set_hparam(mu_optim_t *o, const char *path, float value);
 
 MU_API size_t mu_optim_state_bytes(const mu_optim_t *o);
 MU_API int mu_optim_state_save(const mu_optim_t *o, void *buf, size_t cap);

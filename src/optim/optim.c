@@ -1,0 +1,216 @@
+/* optim.c — the optimizer object: config defaults and checks, groups, the state
+ * arena (one allocation sized by the chains' state sizes), the step, describe.
+ *
+ * Arena layout: group by group, member by member (registry order), and for each
+ * member its links' states in chain order. mu_optim_step copies each gradient
+ * into the working buffer U and runs the group's chain on it.
+ */
+#include <math.h>
+#include <stdio.h>
+
+#include "base/util.h"
+#include "optim/optim_impl.h"
+
+mu_optim_config_t mu_optim_config_default(void) {
+    mu_optim_config_t c = {
+        .preset = "adamw",
+        .lr = 1e-3f,
+        .aux_lr = 0.0f,
+        .weight_decay = 0.1f,
+        .beta1 = 0.9f,
+        .beta2 = 0.95f,
+        .eps = 1e-8f,
+        .momentum = 0.9f,
+        .nesterov = 0,
+        .decay_gains = 0,
+        .decay_embed = 1,
+    };
+    return c;
+}
+
+int mu_optim_presets(char *buf, size_t cap) { return mu_preset_list(buf, cap); }
+
+/* Field checks with the config's own names (transform checks come after). */
+static int check_config(const mu_optim_config_t *c) {
+    MU_REQUIRE(isfinite(c->lr) && c->lr > 0, "optim.lr = %g: must be finite and > 0", (double)c->lr);
+    MU_REQUIRE(isfinite(c->aux_lr), "optim.aux_lr = %g: must be finite", (double)c->aux_lr);
+    MU_REQUIRE(isfinite(c->weight_decay) && c->weight_decay >= 0,
+               "optim.weight_decay = %g: must be finite and >= 0", (double)c->weight_decay);
+    MU_REQUIRE(c->beta1 >= 0 && c->beta1 < 1, "optim.beta1 = %g: must be in [0, 1)", (double)c->beta1);
+    MU_REQUIRE(c->beta2 >= 0 && c->beta2 < 1, "optim.beta2 = %g: must be in [0, 1)", (double)c->beta2);
+    MU_REQUIRE(isfinite(c->eps) && c->eps >= 0, "optim.eps = %g: must be finite and >= 0", (double)c->eps);
+    MU_REQUIRE(c->momentum >= 0 && c->momentum < 1, "optim.momentum = %g: must be in [0, 1)",
+               (double)c->momentum);
+    MU_REQUIRE(c->nesterov == 0 || c->nesterov == 1, "optim.nesterov = %d: must be 0 or 1", c->nesterov);
+    MU_REQUIRE(c->decay_gains == 0 || c->decay_gains == 1, "optim.decay_gains = %d: must be 0 or 1",
+               c->decay_gains);
+    MU_REQUIRE(c->decay_embed == 0 || c->decay_embed == 1, "optim.decay_embed = %d: must be 0 or 1",
+               c->decay_embed);
+    return MU_OK;
+}
+
+static int check_params(const mu_param_t *params, int32_t n) {
+    for (int32_t i = 0; i < n; i++) {
+        const mu_param_t *p = &params[i];
+        MU_REQUIRE(p->data && p->grad, "optim: parameter '%s' has no data or grad buffer", p->name);
+        MU_REQUIRE(p->numel > 0 && p->numel == p->shape[0] * (p->ndim == 2 ? p->shape[1] : 1),
+                   "optim: parameter '%s': numel %lld does not match its shape", p->name,
+                   (long long)p->numel);
+    }
+    return MU_OK;
+}
+
+static int optim_setup(mu_optim_t *o, const mu_optim_config_t *cfg, mu_param_t *params, int32_t n_params) {
+    MU_TRY(check_config(cfg));
+    MU_TRY(check_params(params, n_params));
+    const mu_preset_t *pr = mu_preset_find(cfg->preset);
+    if (!pr) {
+        char names[256];
+        mu_preset_list(names, sizeof names);
+        return mu_set_error(MU_EINVAL, "optim.preset '%s': unknown preset (valid: %s)",
+                            cfg->preset ? cfg->preset : "(null)", names);
+    }
+    o->preset = pr;
+    snprintf(o->preset_name, sizeof o->preset_name, "%s", pr->name);
+    o->cfg.preset = o->preset_name;  // the copy owns its name
+    while (o->n_groups < MU_PRESET_MAX_GROUPS && pr->groups[o->n_groups].name) o->n_groups++;
+    MU_TRY(mu_groups_build(o->groups, pr, cfg, params, n_params));
+
+    // lay out the state arena; size U and scratch by the largest tensor
+    size_t off = 0, max_numel = 1, max_scratch = 0;
+    for (int32_t g = 0; g < o->n_groups; g++) {
+        mu_group_t *G = &o->groups[g];
+        for (int32_t j = 0; j < G->n_members; j++) {
+            const mu_param_t *p = &params[G->members[j]];
+            G->state_off[j] = off;
+            off += mu_chain_state_size(G->links, G->n_links, p);
+            size_t sc = mu_chain_scratch_size(G->links, G->n_links, p);
+            if (sc > max_scratch) max_scratch = sc;
+            if ((size_t)p->numel > max_numel) max_numel = (size_t)p->numel;
+        }
+    }
+    o->state_floats = off;
+    o->state = mu_alloc(off * sizeof(float));
+    o->U = mu_alloc(max_numel * sizeof(float));
+    if (max_scratch) o->scratch = mu_alloc(max_scratch * sizeof(float));
+    if (!o->state || !o->U || (max_scratch && !o->scratch))
+        return mu_set_error(MU_ENOMEM, "optim: out of memory for %zu floats of optimizer state", off);
+    for (int32_t g = 0; g < o->n_groups; g++) {
+        mu_group_t *G = &o->groups[g];
+        for (int32_t j = 0; j < G->n_members; j++)
+            mu_chain_init(G->links, G->n_links, o->state + G->state_off[j], &params[G->members[j]]);
+    }
+    return MU_OK;
+}
+
+int mu_optim_init(mu_optim_t **out, const mu_optim_config_t *cfg, mu_param_t *params, int32_t n_params,
+                  mu_gemm_ctx_t *gemm) {
+    MU_REQUIRE(out && cfg, "mu_optim_init: out and cfg must not be NULL");
+    *out = NULL;
+    MU_REQUIRE(n_params >= 0 && (params || n_params == 0), "mu_optim_init: bad parameter array (n = %d)",
+               n_params);
+    mu_optim_t *o = calloc(1, sizeof *o);
+    if (!o) return mu_set_error(MU_ENOMEM, "optim: out of memory");
+    o->cfg = *cfg;
+    o->params = params;
+    o->n_params = n_params;
+    o->gemm = gemm;
+    int rc = optim_setup(o, cfg, params, n_params);
+    if (rc < 0) {
+        mu_optim_free(o);
+        return rc;
+    }
+    *out = o;
+    return MU_OK;
+}
+
+void mu_optim_free(mu_optim_t *o) {
+    if (!o) return;
+    mu_groups_free(o->groups, o->n_groups);
+    free(o->state);
+    free(o->U);
+    free(o->scratch);
+    free(o);
+}
+
+int mu_optim_step(mu_optim_t *o, float lr_factor) {
+    MU_REQUIRE(o, "mu_optim_step: optimizer is NULL");
+    MU_REQUIRE(isfinite(lr_factor) && lr_factor >= 0, "mu_optim_step: lr_factor = %g: must be finite and >= 0",
+               (double)lr_factor);
+    mu_tctx_t ctx = {.t = o->steps + 1, .scratch = o->scratch, .gemm = o->gemm};
+    for (int32_t g = 0; g < o->n_groups; g++) {
+        const mu_group_t *G = &o->groups[g];
+        ctx.lr = G->lr * lr_factor;
+        for (int32_t j = 0; j < G->n_members; j++) {
+            mu_param_t *p = &o->params[G->members[j]];
+            memcpy(o->U, p->grad, sizeof(float) * (size_t)p->numel);  // U starts as the gradient
+            MU_TRY(mu_chain_run(G->links, G->n_links, &ctx, o->U, o->state + G->state_off[j], p));
+        }
+    }
+    o->steps++;
+    return MU_OK;
+}
+
+int64_t mu_optim_steps_done(const mu_optim_t *o) { return o ? o->steps : 0; }
+
+int mu_optim_describe(const mu_optim_t *o, char *buf, size_t cap) {
+    MU_REQUIRE(o && buf && cap > 0, "mu_optim_describe: NULL optimizer or empty buffer");
+    size_t len = 0;
+    buf[0] = 0;
+    for (int32_t g = 0; g < o->n_groups; g++) {
+        const mu_group_t *G = &o->groups[g];
+        char chain[1024];
+        mu_chain_describe(G->links, G->n_links, G->lr, chain, sizeof chain);
+        len = mu_str_append(buf, cap, len, "%s%s[%d]: %s", g ? "\n" : "", G->name, G->n_members, chain);
+    }
+    return MU_OK;
+}
+
+/* "group.transform.key" (or "group.lr"); group "*" addresses every group. */
+int mu_optim_set_hparam(mu_optim_t *o, const char *path, float value) {
+    MU_REQUIRE(o && path, "mu_optim_set_hparam: NULL argument");
+    char tmp[128];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    char *group = tmp, *tr = strchr(tmp, '.'), *key = NULL;
+    MU_REQUIRE(tr, "optim hyperparameter '%s': expected group.transform.key or group.lr", path);
+    *tr++ = 0;
+    key = strchr(tr, '.');
+    if (key) *key++ = 0;
+    int hits = 0;
+    for (int32_t g = 0; g < o->n_groups; g++) {
+        mu_group_t *G = &o->groups[g];
+        if (strcmp(group, "*") != 0 && strcmp(group, G->name) != 0) continue;
+        if (!key) {
+            MU_REQUIRE(strcmp(tr, "lr") == 0, "optim hyperparameter '%s': expected group.transform.key or group.lr",
+                       path);
+            MU_REQUIRE(isfinite(value) && value >= 0, "optim hyperparameter '%s' = %g: must be finite and >= 0",
+                       path, (double)value);
+            G->lr = value;
+            hits++;
+            continue;
+        }
+        for (int32_t i = 0; i < G->n_links; i++) {
+            if (strcmp(G->links[i].tr->name, tr) != 0) continue;
+            int k = mu_tstep_key(&G->links[i], key);
+            char ctx[96];
+            snprintf(ctx, sizeof ctx, "optim hyperparameter %s.%s", G->name, tr);
+            // structural keys fix the state layout and convention: only the config sets them
+            if (k >= 0 && G->links[i].tr->keys[k].structural)
+                return mu_set_error(MU_EINVAL,
+                                    "optim hyperparameter '%s': structural key (state convention), set it in the "
+                                    "optimizer config instead",
+                                    path);
+            MU_TRY(mu_tstep_set(&G->links[i], key, value, ctx));
+            hits++;
+        }
+    }
+    if (!hits) {
+        char groups[256] = "";
+        size_t len = 0;
+        for (int32_t g = 0; g < o->n_groups; g++)
+            len = mu_str_append(groups, sizeof groups, len, "%s%s", g ? ", " : "", o->groups[g].name);
+        return mu_set_error(MU_EINVAL, "optim hyperparameter '%s': no such group/transform in preset '%s' (groups: %s)",
+                            path, o->preset_name, groups);
+    }
+    return MU_OK;
+}

@@ -1,0 +1,119 @@
+/* optim_impl.h — internal: presets as data, parameter groups, the optimizer object.
+ *
+ * A preset (presets.c) is a table row: name -> groups -> chains -> defaults ->
+ * source. A group spec selects registry records by role (and by whether they
+ * take weight decay under the config) and names a chain whose hyperparameters
+ * are either constants or bound to config fields (mu_src_t). No code in presets.
+ */
+#ifndef MU_OPTIM_IMPL_H
+#define MU_OPTIM_IMPL_H
+
+#include "muon/optim.h"
+#include "optim/transform.h"
+
+#define MU_PRESET_MAX_GROUPS 6
+#define MU_PRESET_MAX_DEFAULTS 8
+#define MU_GROUP_NAME_MAX 32
+#define MU_PRESET_NAME_MAX 32
+
+/* Where a hyperparameter value comes from. */
+typedef enum {
+    MU_SRC_CONST = 0,  /* the literal value in the row */
+    MU_SRC_LR,         /* cfg->lr */
+    MU_SRC_AUX_LR,     /* cfg->aux_lr, or the preset's aux_lr default when <= 0 */
+    MU_SRC_WD,         /* cfg->weight_decay */
+    MU_SRC_BETA1,
+    MU_SRC_BETA2,
+    MU_SRC_EPS,
+    MU_SRC_MOMENTUM,
+    MU_SRC_NESTEROV
+} mu_src_t;
+
+typedef struct {
+    const char *key;   /* NULL ends the list */
+    mu_src_t src;
+    float value;       /* MU_SRC_CONST */
+} mu_bind_t;
+
+typedef struct {
+    const mu_transform_t *tr;  /* NULL ends the chain */
+    mu_bind_t bind[MU_TR_MAX_KEYS];
+} mu_link_spec_t;
+
+/* Weight-decay selector: the config decides which roles take weight decay
+ * (mu_param_decayed); a group can take only decayed or only undecayed records. */
+typedef enum { MU_SEL_ANY = 0, MU_SEL_DECAYED = 1, MU_SEL_UNDECAYED = 2 } mu_decay_sel_t;
+
+#define MU_ROLEBIT(r) (1u << (r))
+#define MU_ROLES_ALL                                                                      \
+    (MU_ROLEBIT(MU_ROLE_EMBED) | MU_ROLEBIT(MU_ROLE_HIDDEN) | MU_ROLEBIT(MU_ROLE_HEAD) | \
+     MU_ROLEBIT(MU_ROLE_GAIN) | MU_ROLEBIT(MU_ROLE_BIAS))
+
+typedef struct {
+    const char *name;          /* NULL ends the group list */
+    uint32_t roles;            /* MU_ROLEBIT mask */
+    mu_decay_sel_t decay;
+    mu_src_t lr_src;           /* MU_SRC_LR or MU_SRC_AUX_LR */
+    float lr_mult;             /* group LR = lr_src value x lr_mult */
+    mu_link_spec_t chain[MU_CHAIN_MAX];
+} mu_group_spec_t;
+
+typedef struct {
+    mu_src_t field;            /* MU_SRC_CONST ends the list */
+    float value;
+} mu_default_t;
+
+typedef struct {
+    const char *name;          /* "adamw" */
+    const char *summary;       /* one line */
+    const char *source;        /* paper / repository */
+    const char *confidence;    /* code | paper | abstract-only | reconstruction */
+    float aux_lr;              /* default aux LR when cfg->aux_lr <= 0 (0: = cfg->lr) */
+    mu_default_t defaults[MU_PRESET_MAX_DEFAULTS]; /* recommended config overrides */
+    mu_group_spec_t groups[MU_PRESET_MAX_GROUPS];  /* first matching group wins */
+} mu_preset_t;
+
+/* presets.c */
+const mu_preset_t *mu_preset_find(const char *name);
+int mu_preset_list(char *buf, size_t cap);   /* "adamw, sgd" */
+int32_t mu_preset_count(void);
+const mu_preset_t *mu_preset_at(int32_t i);
+
+/* A built group: registry indices plus a concrete chain. */
+typedef struct {
+    char name[MU_GROUP_NAME_MAX];
+    float lr;                  /* base LR (before the schedule factor) */
+    int32_t n_links;
+    mu_tstep_t links[MU_CHAIN_MAX];
+    int32_t n_members;
+    int32_t *members;          /* registry indices, registry order */
+    size_t *state_off;         /* per member: offset in floats into the state arena */
+} mu_group_t;
+
+/* group.c */
+int mu_param_decayed(const mu_param_t *p, const mu_optim_config_t *cfg);
+int mu_group_matches(const mu_group_spec_t *gs, const mu_param_t *p, const mu_optim_config_t *cfg);
+float mu_src_value(mu_src_t src, const mu_optim_config_t *cfg, const mu_preset_t *pr);
+/* Fill groups (n_groups entries) from the preset; every record must land in one. */
+int mu_groups_build(mu_group_t *groups, const mu_preset_t *pr, const mu_optim_config_t *cfg,
+                    const mu_param_t *params, int32_t n_params);
+void mu_groups_free(mu_group_t *groups, int32_t n_groups);
+const char *mu_role_str(int32_t role);
+
+struct mu_optim {
+    mu_optim_config_t cfg;
+    char preset_name[MU_PRESET_NAME_MAX];
+    const mu_preset_t *preset;
+    mu_param_t *params;        /* borrowed registry */
+    int32_t n_params;
+    mu_gemm_ctx_t *gemm;
+    int32_t n_groups;
+    mu_group_t groups[MU_PRESET_MAX_GROUPS];
+    float *state;              /* the state arena: one allocation */
+    size_t state_floats;
+    float *U;                  /* working update buffer, max numel floats */
+    float *scratch;            /* max scratch_size floats (NULL when no link needs it) */
+    int64_t steps;             /* steps done */
+};
+
+#endif

@@ -1,0 +1,107 @@
+/* transform.h — the internal optimizer vocabulary (optax style).
+ *
+ * A transform kind (mu_transform_t) is a static table of function pointers plus
+ * the description of its hyperparameters; a link (mu_tstep_t) is a kind with
+ * concrete hyperparameter values. A chain is an array of links run in order on
+ * one parameter tensor:
+ *
+ *   U = copy(G);  for each link: link.update(ctx, U, state_of_link, param)
+ *
+ * U is the working update buffer (numel floats, owned by the optimizer); links
+ * either rewrite U (momentum, adam, scale, ...) or write the weights (decay,
+ * apply). Each link owns state_size(param) floats of the optimizer-state arena,
+ * laid out consecutively per parameter in chain order.
+ *
+ * Adding a transform: one new file defining `const mu_transform_t mu_tr_<name>`,
+ * one line in the registry of chain.c, its own test. See docs/add-an-optimizer.md.
+ */
+#ifndef MU_OPTIM_TRANSFORM_H
+#define MU_OPTIM_TRANSFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "muon/gemm.h"
+#include "muon/param.h"
+
+#define MU_TR_MAX_KEYS 6    /* hyperparameters per transform */
+#define MU_CHAIN_MAX 12     /* links per chain */
+#define MU_OPTIM_PAR_MIN 32768 /* elementwise loops go parallel above this many elements */
+
+/* Hyperparameter description: everything is stored as float; ints and enums are
+ * whole numbers (enum value i prints as names[i]). Structural keys (enums and
+ * flags that change the meaning of the state, e.g. a momentum convention) enter
+ * the checkpoint signature; numeric ones (beta, lr) may change across a resume. */
+typedef enum { MU_HP_FLOAT = 0, MU_HP_INT = 1, MU_HP_ENUM = 2 } mu_hp_type_t;
+
+typedef struct {
+    const char *key;             /* "b1", "wd", "mode" */
+    mu_hp_type_t type;
+    float def;                   /* default value */
+    float lo, hi;                /* valid range, lo <= x <= hi (x < hi when hi_open) */
+    int32_t hi_open;
+    int32_t structural;          /* part of the chain signature */
+    const char *const *names;    /* MU_HP_ENUM: NULL-terminated value names */
+} mu_hp_desc_t;
+
+/* Per-call context shared by every link of a chain. */
+typedef struct {
+    float lr;                    /* scheduled LR of the group: base lr x lr_factor */
+    int64_t t;                   /* 1-based step count of the optimizer */
+    float *scratch;              /* >= max scratch_size floats, free for any link */
+    mu_gemm_ctx_t *gemm;         /* may be NULL (elementwise presets) */
+} mu_tctx_t;
+
+typedef struct mu_tstep mu_tstep_t;
+
+typedef struct {
+    const char *name;                         /* "adam" */
+    const mu_hp_desc_t *keys;
+    int32_t n_keys;
+    /* floats of optimizer state this link needs for parameter p (NULL: none) */
+    size_t (*state_size)(const mu_tstep_t *s, const mu_param_t *p);
+    /* floats of scratch needed during update (NULL: none) */
+    size_t (*scratch_size)(const mu_tstep_t *s, const mu_param_t *p);
+    /* initialize state (arena starts zeroed; NULL: keep zeros) */
+    void (*init)(const mu_tstep_t *s, float *state, const mu_param_t *p);
+    /* one step: U (numel floats) in, U' out; may write p->data */
+    int (*update)(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float *state, mu_param_t *p);
+    /* custom printing (NULL: generic "name(key=value,...)"); lr = the group's base LR */
+    int (*describe)(const mu_tstep_t *s, float lr, char *buf, size_t cap);
+} mu_transform_t;
+
+struct mu_tstep {
+    const mu_transform_t *tr;
+    float hp[MU_TR_MAX_KEYS];    /* in the order of tr->keys */
+};
+
+/* ---- the transforms (one file each) ---- */
+extern const mu_transform_t mu_tr_ema;    /* momentum.c: M <- bM + (1-b)U          */
+extern const mu_transform_t mu_tr_sum;    /* momentum.c: M <- bM + U               */
+extern const mu_transform_t mu_tr_adam;   /* adam.c: bias-corrected m/(sqrt(v)+eps) */
+extern const mu_transform_t mu_tr_decay;  /* decay.c: W <- (1 - lr*wd) W           */
+extern const mu_transform_t mu_tr_apply;  /* apply.c: W <- W - lr*U                */
+extern const mu_transform_t mu_tr_scale;  /* scale.c: U <- a*U                     */
+
+/* ---- chain.c ---- */
+const mu_transform_t *mu_transform_find(const char *name);  /* NULL if unknown */
+int mu_transform_list(char *buf, size_t cap);              /* "ema, sum, adam, ..." */
+int mu_tstep_key(const mu_tstep_t *s, const char *key);     /* index or -1 */
+/* Set a key with validation; ctx names the caller for the message ("decay.adam"). */
+int mu_tstep_set(mu_tstep_t *s, const char *key, float v, const char *ctx);
+void mu_tstep_defaults(mu_tstep_t *s, const mu_transform_t *tr);
+size_t mu_chain_state_size(const mu_tstep_t *links, int32_t n, const mu_param_t *p);
+size_t mu_chain_scratch_size(const mu_tstep_t *links, int32_t n, const mu_param_t *p);
+void mu_chain_init(const mu_tstep_t *links, int32_t n, float *state, const mu_param_t *p);
+int mu_chain_run(const mu_tstep_t *links, int32_t n, const mu_tctx_t *ctx, float *U, float *state,
+                 mu_param_t *p);
+/* "adam(b1=0.9,b2=0.95,eps=1e-08) -> decay(wd=0.1,mode=lr) -> apply(lr=0.001)" */
+int mu_chain_describe(const mu_tstep_t *links, int32_t n, float lr, char *buf, size_t cap);
+/* structural signature: "adam>decay(mode=lr)>apply" */
+int mu_chain_signature(const mu_tstep_t *links, int32_t n, char *buf, size_t cap);
+
+/* Append to a fixed buffer: returns the new length (clamped), never overflows. */
+size_t mu_str_append(char *buf, size_t cap, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#endif

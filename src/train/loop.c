@@ -1,0 +1,453 @@
+/* loop.c — the training loop: data → forward/backward (grad accumulation) → clip →
+ * scheduled optimizer step, with periodic eval, metrics.jsonl and crash-safe checkpoints.
+ *
+ * Determinism: the batch of (step, micro) and every dropout mask are pure functions of
+ * (seed, step, micro); weights, optimizer state, step and the GEMM plan are saved, so a
+ * resumed run continues bit-identically (same thread count).
+ *
+ * Checkpoint protocol (a checkpoint is complete only when the weights file's checksum is
+ * the one its state file records):
+ *   1. write model.safetensors.next and state.bin.next (each atomically);
+ *   2. rename model.safetensors.next → model.safetensors, then state.bin.next → state.bin.
+ * A crash at any point leaves at least one complete pair among
+ * (model, state), (model, state.next), (model.next, state.next); resume takes the newest. */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/util.h"
+#include "muon/train.h"
+#include "train/state.h"
+
+#ifndef MU_GIT_COMMIT
+#define MU_GIT_COMMIT "unknown"
+#endif
+
+static volatile sig_atomic_t stop_requested;
+
+void mu_train_request_stop(void) { stop_requested = 1; }
+
+mu_train_config_t mu_train_config_default(void) {
+    mu_train_config_t c;
+    memset(&c, 0, sizeof c);
+    c.model = mu_gpt_config_default();
+    c.optim = mu_optim_config_default();
+    c.min_lr = 0;
+    c.sched.kind = MU_SCHED_COSINE;
+    c.sched.warmup = 0;
+    c.sched.decay_frac = 0.2f;
+    c.grad_clip = 1.0f;
+    c.grad_accum = 1;
+    c.batch = 16;
+    c.steps = 1000;
+    c.seed = 1337;
+    c.threads = 0;
+    c.gemm = MU_ENGINE_AUTO;
+    c.eval_every = 250;
+    c.eval_windows = 64;
+    c.ckpt_every = 500;
+    c.log_every = 10;
+    return c;
+}
+
+typedef struct {
+    const mu_train_config_t *c;
+    mu_progress_fn cb;
+    void *user;
+    mu_gemm_ctx_t *gemm;
+    mu_gpt_t *model;
+    mu_optim_t *opt;
+    mu_dataset_t *data;
+    int32_t *x, *y;
+    FILE *metrics;
+    const char *dir;
+    int64_t step;        /* optimizer steps completed */
+    double tokens;       /* tokens trained on */
+    double train_s;      /* training wall time, before this process + this process */
+    char machine[512];
+} run_t;
+
+static void message(run_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void message(run_t *r, const char *fmt, ...) {
+    if (!r->cb) return;
+    char buf[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    mu_progress_t p = {.event = 3, .message = buf, .val_loss = NAN, .step = r->step, .total = r->c->steps};
+    r->cb(&p, r->user);
+}
+
+static void path_in(char *buf, size_t cap, const char *dir, const char *name) { snprintf(buf, cap, "%s/%s", dir, name); }
+
+static int mkdir_p(const char *dir) {
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", dir);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
+            *p = '/';
+        }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
+    return 0;
+}
+
+static int file_exists(const char *p) { return access(p, F_OK) == 0; }
+
+/* ---- checkpoints ---- */
+
+static int save_checkpoint(run_t *r) {
+    char w_next[4096], s_next[4096], w[4096], s[4096];
+    path_in(w_next, sizeof w_next, r->dir, "model.safetensors.next");
+    path_in(s_next, sizeof s_next, r->dir, "state.bin.next");
+    path_in(w, sizeof w, r->dir, "model.safetensors");
+    path_in(s, sizeof s, r->dir, "state.bin");
+    char step_s[32], seed_s[32], thr_s[16];
+    snprintf(step_s, sizeof step_s, "%lld", (long long)r->step);
+    snprintf(seed_s, sizeof seed_s, "%llu", (unsigned long long)r->c->seed);
+    snprintf(thr_s, sizeof thr_s, "%d", mu_threads_get());
+    const char *keys[] = {"step", "seed", "threads", "git_commit", "machine", "train_config"};
+    const char *vals[] = {step_s, seed_s, thr_s, MU_GIT_COMMIT, r->machine, r->c->config_text ? r->c->config_text : ""};
+    MU_TRY(mu_ckpt_save_weights(w_next, r->model, keys, vals, 6));
+
+    mu_state_t st = {0};
+    st.step = r->step;
+    st.seed = r->c->seed;
+    st.tokens = r->tokens;
+    st.elapsed_s = r->train_s;
+    st.threads = mu_threads_get();
+    MU_TRY(mu_file_checksum(w_next, &st.weights_sum));
+    char plan[16384], desc[8192];
+    MU_TRY(mu_gemm_plan_string(r->gemm, plan, sizeof plan));
+    MU_TRY(mu_optim_describe(r->opt, desc, sizeof desc));
+    st.plan = plan;
+    st.optim_desc = desc;
+    st.config_text = (char *)(r->c->config_text ? r->c->config_text : "");
+    st.optim_len = mu_optim_state_bytes(r->opt);
+    st.optim_state = malloc(st.optim_len ? st.optim_len : 1);
+    if (!st.optim_state) return mu_set_error(MU_ENOMEM, "checkpoint: cannot allocate optimizer state copy");
+    int rc = mu_optim_state_save(r->opt, st.optim_state, st.optim_len);
+    if (rc == MU_OK) rc = mu_state_write(s_next, &st);
+    free(st.optim_state);
+    MU_TRY(rc);
+    if (rename(w_next, w) != 0 || rename(s_next, s) != 0)
+        return mu_set_error(MU_EIO, "%s: cannot rename checkpoint files into place: %s", r->dir, strerror(errno));
+    if (r->c->ckpt_mode == 1) { /* keep a copy of every checkpoint */
+        char dst[4096], dsts[4096];
+        snprintf(dst, sizeof dst, "%s/model-step%06lld.safetensors", r->dir, (long long)r->step);
+        snprintf(dsts, sizeof dsts, "%s/state-step%06lld.bin", r->dir, (long long)r->step);
+        unlink(dst);
+        unlink(dsts);
+        if (link(w, dst) != 0 || link(s, dsts) != 0)
+            return mu_set_error(MU_EIO, "%s: cannot keep checkpoint copy: %s", dst, strerror(errno));
+    }
+    return MU_OK;
+}
+
+/* Find the newest complete (weights, state) pair in dir; fills paths and the state. */
+int mu_ckpt_find_complete(const char *dir, char *wpath, size_t wcap, mu_state_t *best) {
+    static const char *pairs[3][2] = {{"model.safetensors", "state.bin"},
+                                      {"model.safetensors", "state.bin.next"},
+                                      {"model.safetensors.next", "state.bin.next"}};
+    int found = 0;
+    char why[512] = "no model.safetensors/state.bin pair";
+    for (int i = 0; i < 3; i++) {
+        char w[4096], s[4096];
+        path_in(w, sizeof w, dir, pairs[i][0]);
+        path_in(s, sizeof s, dir, pairs[i][1]);
+        if (!file_exists(w) || !file_exists(s)) continue;
+        mu_state_t st;
+        if (mu_state_read(s, &st) != MU_OK) {
+            snprintf(why, sizeof why, "%s", mu_last_error());
+            continue;
+        }
+        uint64_t sum;
+        if (mu_file_checksum(w, &sum) != MU_OK || sum != st.weights_sum) {
+            snprintf(why, sizeof why, "%s does not match the weights checksum recorded in %s", pairs[i][0],
+                     pairs[i][1]);
+            mu_state_free(&st);
+            continue;
+        }
+        if (!found || st.step > best->step) {
+            if (found) mu_state_free(best);
+            *best = st;
+            snprintf(wpath, wcap, "%s", w);
+            found = 1;
+        } else {
+            mu_state_free(&st);
+        }
+    }
+    if (!found) return mu_set_error(MU_EFORMAT, "%s: no complete checkpoint (%s)", dir, why);
+    return MU_OK;
+}
+
+static int config_equal(const mu_gpt_config_t *a, const mu_gpt_config_t *b) {
+    return a->n_layer == b->n_layer && a->n_head == b->n_head && a->d_model == b->d_model &&
+           a->seq_len == b->seq_len && a->vocab == b->vocab && a->bias == b->bias && a->tie == b->tie;
+}
+
+static int resume_from(run_t *r, const char *dir) {
+    char w[4096];
+    mu_state_t st;
+    MU_TRY(mu_ckpt_find_complete(dir, w, sizeof w, &st));
+    int rc = MU_OK;
+    mu_gpt_config_t saved;
+    if ((rc = mu_ckpt_read_config(w, &saved)) == MU_OK && !config_equal(&saved, &r->c->model))
+        rc = mu_set_error(MU_EMISMATCH, "%s: model config differs from the run being resumed", w);
+    if (rc == MU_OK) rc = mu_ckpt_load_weights(w, r->model);
+    if (rc == MU_OK) rc = mu_optim_state_load(r->opt, st.optim_state, st.optim_len);
+    if (rc == MU_OK && st.plan[0]) rc = mu_gemm_plan_load(r->gemm, st.plan);
+    if (rc == MU_OK) {
+        r->step = st.step;
+        r->tokens = st.tokens;
+        r->train_s = st.elapsed_s;
+        if (st.seed != r->c->seed)
+            rc = mu_set_error(MU_EMISMATCH, "%s: checkpoint seed %llu differs from --seed %llu", dir,
+                              (unsigned long long)st.seed, (unsigned long long)r->c->seed);
+        else if (st.threads != mu_threads_get())
+            message(r, "warning: checkpoint was written with %d threads, now %d: the continuation will not be "
+                       "bit-identical", st.threads, mu_threads_get());
+    }
+    if (rc == MU_OK) message(r, "resumed from %s at step %lld", w, (long long)st.step);
+    mu_state_free(&st);
+    return rc;
+}
+
+/* ---- metrics ---- */
+
+static void log_metrics(run_t *r, float loss, float lr, float gnorm, float val, double tok_s) {
+    if (!r->metrics) return;
+    fprintf(r->metrics, "{\"step\":%lld,\"loss\":%.6g,\"lr\":%.6g,\"grad_norm\":%.6g,\"tokens\":%.0f,"
+                        "\"elapsed_s\":%.3f,\"tokens_per_s\":%.1f",
+            (long long)r->step, loss, lr, gnorm, r->tokens, r->train_s, tok_s);
+    if (!isnan(val)) fprintf(r->metrics, ",\"val_loss\":%.6g", val);
+    fprintf(r->metrics, "}\n");
+    fflush(r->metrics);
+}
+
+static void log_event(run_t *r, const char *event, const char *detail) {
+    if (!r->metrics) return;
+    fprintf(r->metrics, "{\"step\":%lld,\"event\":\"%s\",\"detail\":\"%s\",\"tokens\":%.0f,\"elapsed_s\":%.3f}\n",
+            (long long)r->step, event, detail, r->tokens, r->train_s);
+    fflush(r->metrics);
+}
+
+static void write_provenance(run_t *r) {
+    char p[4096];
+    path_in(p, sizeof p, r->dir, "provenance.txt");
+    FILE *f = fopen(p, "a");
+    if (!f) return;
+    time_t now = time(NULL);
+    fprintf(f, "# run started %s", ctime(&now));
+    fprintf(f, "git_commit = %s\nmachine = %s\nthreads = %d\nseed = %llu\n", MU_GIT_COMMIT, r->machine,
+            mu_threads_get(), (unsigned long long)r->c->seed);
+    if (r->c->config_text) fprintf(f, "%s", r->c->config_text);
+    fclose(f);
+}
+
+/* ---- the loop ---- */
+
+static int one_step(run_t *r, float *loss_out, float *gnorm_out, float *lr_out) {
+    const mu_train_config_t *c = r->c;
+    int32_t B = c->batch, T = c->model.seq_len, A = c->grad_accum;
+    mu_gpt_zero_grad(r->model);
+    double loss_sum = 0;
+    for (int32_t micro = 0; micro < A; micro++) {
+        MU_TRY(mu_dataset_sample(r->data, c->seed, (uint64_t)r->step, (uint64_t)micro, B, T, r->x, r->y));
+        mu_gpt_set_train(r->model, 1, c->seed, (uint64_t)r->step, (uint64_t)micro);
+        float l;
+        MU_TRY(mu_gpt_forward(r->model, r->x, r->y, B, T, &l));
+        MU_TRY(mu_gpt_backward(r->model, 1.0f / (float)A));
+        loss_sum += l;
+    }
+    float loss = (float)(loss_sum / A);
+    *loss_out = loss;
+    if (!isfinite(loss))
+        return mu_set_error(MU_ENONFINITE, "loss is %g at step %lld: the run diverged (try a lower --lr)", loss,
+                            (long long)r->step + 1);
+    float gnorm = 0;
+    int rc = mu_optim_clip_grad(mu_gpt_params(r->model), mu_gpt_n_params(r->model), c->grad_clip, &gnorm);
+    *gnorm_out = gnorm;
+    if (rc == MU_ENONFINITE)
+        return mu_set_error(MU_ENONFINITE, "gradient norm is %g at step %lld: the run diverged (try a lower --lr)",
+                            gnorm, (long long)r->step + 1);
+    MU_TRY(rc);
+    mu_schedule_t s = c->sched;
+    s.total = c->steps;
+    float f = mu_schedule_factor(&s, r->step);
+    *lr_out = c->optim.lr * f;
+    MU_TRY(mu_optim_step(r->opt, f));
+    r->step++;
+    r->tokens += (double)B * T * A;
+    return MU_OK;
+}
+
+static int run_eval(run_t *r, int64_t windows, float *val) {
+    double v;
+    MU_TRY(mu_eval_loss(r->model, r->data, r->c->batch, windows, &v, NULL));
+    *val = (float)v;
+    return MU_OK;
+}
+
+static int train_loop(run_t *r, mu_train_result_t *res) {
+    const mu_train_config_t *c = r->c;
+    int64_t start_step = r->step, done_here = 0;
+    double t0 = mu_time_s(), train_before = r->train_s, rate_t = t0, rate_tok = r->tokens;
+    double tok_s = 0;
+    float loss = NAN, gnorm = 0, lr = 0, val = NAN;
+    while (r->step < c->steps) {
+        double ts = mu_time_s();
+        int rc = one_step(r, &loss, &gnorm, &lr);
+        r->train_s += mu_time_s() - ts;
+        if (rc == MU_ENONFINITE) {
+            res->diverged = 1;
+            log_event(r, "diverged", mu_last_error());
+            return rc;
+        }
+        MU_TRY(rc);
+        done_here++;
+        double now = mu_time_s();
+        if (now - rate_t > 2.0 || r->step == start_step + 1) {
+            tok_s = (r->tokens - rate_tok) / (r->train_s - train_before + 1e-9);
+            rate_t = now;
+        }
+        val = NAN;
+        int evaluate = c->eval_every > 0 && r->step % c->eval_every == 0 && r->step < c->steps;
+        if (evaluate) MU_TRY(run_eval(r, c->eval_windows, &val));
+        if (r->step % (c->log_every > 0 ? c->log_every : 1) == 0 || evaluate || r->step == c->steps)
+            log_metrics(r, loss, lr, gnorm, val, tok_s);
+        if (r->cb) {
+            mu_progress_t p = {.step = r->step, .total = c->steps, .loss = loss, .lr = lr, .grad_norm = gnorm,
+                               .val_loss = val, .tokens = r->tokens, .elapsed_s = r->train_s,
+                               .tokens_per_s = tok_s, .event = evaluate ? 1 : 0};
+            p.eta_s = tok_s > 0 ? (double)(c->steps - r->step) * c->batch * c->model.seq_len * c->grad_accum / tok_s
+                                : 0;
+            r->cb(&p, r->user);
+        }
+        int stop = stop_requested || (c->stop_after > 0 && done_here >= c->stop_after) ||
+                   (c->max_time_s > 0 && mu_time_s() - t0 >= c->max_time_s);
+        if (stop && r->step < c->steps) {
+            res->interrupted = 1;
+            log_event(r, "stopped", stop_requested ? "signal" : c->stop_after > 0 ? "stop-after" : "max-time");
+            if (c->ckpt_mode != 2) {
+                MU_TRY(save_checkpoint(r));
+                message(r, "checkpoint saved at step %lld in %s", (long long)r->step, r->dir);
+            }
+            break;
+        }
+        if (c->ckpt_mode != 2 && c->ckpt_every > 0 && r->step % c->ckpt_every == 0 && r->step < c->steps) {
+            MU_TRY(save_checkpoint(r));
+            if (r->cb) {
+                mu_progress_t p = {.step = r->step, .total = c->steps, .event = 2, .val_loss = NAN};
+                r->cb(&p, r->user);
+            }
+        }
+    }
+    res->final_loss = loss;
+    res->tokens_per_s = r->train_s > train_before ? (r->tokens) / (r->train_s + 1e-9) : 0;
+    if (r->step >= c->steps && !res->interrupted) {
+        MU_TRY(run_eval(r, 0, &val));
+        res->final_val_loss = val;
+        log_metrics(r, loss, lr, gnorm, val, tok_s);
+        if (r->cb) {
+            mu_progress_t p = {.step = r->step, .total = c->steps, .loss = loss, .lr = lr, .val_loss = val,
+                               .tokens = r->tokens, .elapsed_s = r->train_s, .tokens_per_s = tok_s, .event = 1};
+            r->cb(&p, r->user);
+        }
+        if (c->ckpt_mode != 2) MU_TRY(save_checkpoint(r));
+    }
+    return MU_OK;
+}
+
+int mu_train_run(const mu_train_config_t *c, mu_progress_fn cb, void *user, mu_train_result_t *res) {
+    MU_REQUIRE(c && res, "mu_train_run: NULL argument");
+    memset(res, 0, sizeof *res);
+    res->final_val_loss = NAN;
+    MU_REQUIRE(c->data, "no training data: pass --data PATH (a text file, a shard, or a `muon prepare` directory)");
+    MU_REQUIRE(c->out || c->resume, "no run directory: pass --out RUN_DIR");
+    MU_REQUIRE(c->batch > 0 && c->grad_accum > 0, "batch (%d) and grad_accum (%d) must be positive", c->batch,
+               c->grad_accum);
+    MU_REQUIRE(c->steps > 0, "steps must be positive (got %lld)", (long long)c->steps);
+    MU_TRY(mu_gpt_config_check(&c->model));
+    stop_requested = 0;
+    MU_TRY(mu_threads_set(c->threads));
+
+    run_t r = {.c = c, .cb = cb, .user = user, .dir = c->out ? c->out : c->resume};
+    mu_machine_line(r.machine, sizeof r.machine);
+    int rc = MU_OK;
+    char p[4096];
+    if (mkdir_p(r.dir) != 0) return mu_set_error(MU_EIO, "%s: cannot create run directory: %s", r.dir, strerror(errno));
+    path_in(p, sizeof p, r.dir, "state.bin");
+    if (!c->resume && file_exists(p))
+        return mu_set_error(MU_EINVAL, "%s already holds a run: resume it with --resume %s, or choose another --out",
+                            r.dir, r.dir);
+
+    if ((rc = mu_dataset_open(&r.data, c->data)) != MU_OK) goto out;
+    if (mu_dataset_vocab(r.data) > c->model.vocab) {
+        rc = mu_set_error(MU_EMISMATCH, "%s: data vocab %d exceeds the model's vocab %d", c->data,
+                          mu_dataset_vocab(r.data), c->model.vocab);
+        goto out;
+    }
+    if ((rc = mu_gemm_ctx_init(&r.gemm, c->gemm)) != MU_OK) goto out;
+    if ((rc = mu_gpt_init(&r.model, &c->model, c->batch, r.gemm)) != MU_OK) goto out;
+    if ((rc = mu_gpt_init_weights(r.model, c->seed)) != MU_OK) goto out;
+    if (c->init && !c->resume) {
+        if ((rc = mu_ckpt_load_weights(c->init, r.model)) != MU_OK) goto out;
+        message(&r, "initialized weights from %s", c->init);
+    }
+    if ((rc = mu_optim_init(&r.opt, &c->optim, mu_gpt_params(r.model), mu_gpt_n_params(r.model), r.gemm)) != MU_OK)
+        goto out;
+    size_t nxy = (size_t)c->batch * (size_t)c->model.seq_len;
+    r.x = malloc(nxy * sizeof(int32_t));
+    r.y = malloc(nxy * sizeof(int32_t));
+    if (!r.x || !r.y) {
+        rc = mu_set_error(MU_ENOMEM, "cannot allocate the batch buffers");
+        goto out;
+    }
+    if (c->resume && (rc = resume_from(&r, c->resume)) != MU_OK) goto out;
+
+    /* Plan every product shape now (AUTO times both engines per shape): one forward and
+     * backward on the first batch, gradients discarded. A resumed run reuses its saved plan. */
+    if ((rc = mu_dataset_sample(r.data, c->seed, 0, 0, c->batch, c->model.seq_len, r.x, r.y)) != MU_OK) goto out;
+    mu_gpt_set_train(r.model, 0, 0, 0, 0);
+    float l0;
+    if ((rc = mu_gpt_forward(r.model, r.x, r.y, c->batch, c->model.seq_len, &l0)) != MU_OK ||
+        (rc = mu_gpt_backward(r.model, 1.0f)) != MU_OK)
+        goto out;
+    mu_gpt_zero_grad(r.model);
+    {
+        char plan[16384], desc[8192];
+        mu_gemm_plan_string(r.gemm, plan, sizeof plan);
+        mu_optim_describe(r.opt, desc, sizeof desc);
+        message(&r, "machine: %s", r.machine);
+        message(&r, "gemm plan (%s): %s", mu_engine_name(c->gemm), plan);
+        message(&r, "optimizer: %s", desc);
+    }
+    path_in(p, sizeof p, r.dir, "metrics.jsonl");
+    r.metrics = fopen(p, "a");
+    if (!r.metrics) {
+        rc = mu_set_error(MU_EIO, "%s: cannot open for append: %s", p, strerror(errno));
+        goto out;
+    }
+    write_provenance(&r);
+    if (c->resume) log_event(&r, "resumed", c->resume);
+    rc = train_loop(&r, res);
+out:
+    res->steps_done = r.step;
+    res->elapsed_s = r.train_s;
+    if (r.metrics) fclose(r.metrics);
+    free(r.x);
+    free(r.y);
+    mu_optim_free(r.opt);
+    mu_gpt_free(r.model);
+    mu_gemm_ctx_free(r.gemm);
+    mu_dataset_free(r.data);
+    return rc;
+}
