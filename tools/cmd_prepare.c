@@ -27,6 +27,15 @@ static void usage(FILE *f) {
             "\nSee docs/data.md; scripts/fetch-brown.sh prepares the default corpus.\n");
 }
 
+/* One usage line, a pointer to --help, exit code 2. */
+static int usage_error(const char *fmt, const char *arg) __attribute__((format(printf, 1, 0)));
+static int usage_error(const char *fmt, const char *arg) {
+    fprintf(stderr, "muon prepare: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (muon prepare --help for usage)\n");
+    return 2;
+}
+
 /* Byte-unigram entropy in nats: H = -sum_b p_b ln p_b. */
 static double byte_entropy(const char *s, size_t n) {
     double cnt[256] = {0}, h = 0;
@@ -73,7 +82,7 @@ int cmd_prepare(int argc, char **argv) {
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         char *end = NULL;
         switch (c) {
         case 'o': out = optarg; break;
@@ -96,24 +105,13 @@ int cmd_prepare(int argc, char **argv) {
             break;
         case 'h': usage(stdout); return 0;
         default:
-            if (optopt) fprintf(stderr, "muon prepare: option -%c: unknown or missing its value\n", optopt);
-            else fprintf(stderr, "muon prepare: unknown option or missing value: %s\n", argv[optind - 1]);
-            usage(stderr);
-            return 2;
+            return usage_error(c == ':' ? "option '%s' needs a value" : "unknown option '%s'", argv[optind - 1]);
         }
     }
     int nfiles = argc - optind;
-    if (!out) {
-        fprintf(stderr, "muon prepare: --out DIR is required\n");
-        usage(stderr);
-        return 2;
-    }
-    if (brown ? (nfiles > 0 || val_path) : nfiles == 0) {
-        fprintf(stderr, brown ? "muon prepare: --brown takes no FILE arguments and no --val\n"
-                              : "muon prepare: no input FILE given\n");
-        usage(stderr);
-        return 2;
-    }
+    if (!out) return usage_error("%s", "--out DIR is required");
+    if (brown && (nfiles > 0 || val_path)) return usage_error("%s", "--brown takes no FILE arguments and no --val");
+    if (!brown && nfiles == 0) return usage_error("%s", "no input FILE given");
 
     char *train = NULL, *val = NULL;
     size_t train_len = 0, val_len = 0;

@@ -157,6 +157,7 @@ int cmd_train(int argc, char **argv) {
     mu_dataset_t *d = NULL;
     if (mu_dataset_open(&d, c->data) != MU_OK) return cli_fail("train", -1);
     c->model.vocab = a.vocab > 0 ? a.vocab : mu_dataset_vocab(d);
+    a.vocab = c->model.vocab; /* printed resolved */
     if (mu_gpt_config_check(&c->model) != MU_OK) {
         mu_dataset_free(d);
         return cli_fail("train", -1);

@@ -38,6 +38,8 @@ typedef struct {
 } mu_optim_config_t;
 
 MU_API mu_optim_config_t mu_optim_config_default(void);
+/* The defaults with a preset's recommended values applied (its "defaults" row). */
+MU_API int mu_optim_config_for_preset(const char *preset, mu_optim_config_t *out);
 
 typedef struct mu_optim mu_optim_t;
 

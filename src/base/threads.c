@@ -1,14 +1,26 @@
-/* threads.c — TEMPORARY: one place that sets the thread count (compute work completes it). */
+/* threads.c — the one place that sets how many threads compute uses.
+ *
+ * muon links the OpenMP build of OpenBLAS and oneDNN built with the OpenMP
+ * runtime, so all three (our own `#pragma omp` loops, OpenBLAS, oneDNN) run on
+ * libgomp's single thread pool: one count, no oversubscription, no second pool
+ * spinning against the first. See docs/threads.md. */
 #include <omp.h>
 
 #include "muon/base.h"
 
-void openblas_set_num_threads(int);
+void openblas_set_num_threads(int num_threads);
 
 int mu_threads_set(int32_t n) {
+    if (n > 4096) return mu_set_error(MU_EINVAL, "threads: %d requested, at most 4096 supported", (int)n);
     if (n <= 0) n = omp_get_num_procs();
+    /* nthreads-var is per OpenMP data environment: this sets it for the calling
+     * thread, which is the thread that runs products (contexts are single-threaded). */
     omp_set_num_threads(n);
+    /* OpenBLAS (USE_OPENMP=1) keeps its own count and hands it to its omp parallel regions */
     openblas_set_num_threads(n);
+    /* oneDNN (DNNL_CPU_RUNTIME=OMP) reads omp_get_max_threads() when a primitive
+     * is created and executed; gemm.c recreates cached primitives when it changes. */
     return MU_OK;
 }
+
 int32_t mu_threads_get(void) { return omp_get_max_threads(); }

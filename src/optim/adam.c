@@ -8,6 +8,11 @@
  */
 #include <math.h>
 
+/* sqrtf of v >= 0 never sets errno; telling GCC so lets it vectorize the loop. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-math-errno")
+#endif
+
 #include "base/util.h"
 #include "optim/transform.h"
 
@@ -24,8 +29,6 @@ static size_t adam_state(const mu_tstep_t *s, const mu_param_t *p) {
     return 2 * (size_t)p->numel;
 }
 
-/* no-math-errno lets the compiler vectorize sqrtf (v >= 0 here, errno is never set). */
-__attribute__((optimize("no-math-errno")))
 static int adam_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float *state, mu_param_t *p) {
     const float b1 = s->hp[K_B1], b2 = s->hp[K_B2], eps = s->hp[K_EPS];
     const int64_t n = p->numel;

@@ -30,6 +30,35 @@ mu_optim_config_t mu_optim_config_default(void) {
 
 int mu_optim_presets(char *buf, size_t cap) { return mu_preset_list(buf, cap); }
 
+int mu_optim_config_for_preset(const char *preset, mu_optim_config_t *out) {
+    MU_REQUIRE(out, "mu_optim_config_for_preset: out is NULL");
+    const mu_preset_t *pr = mu_preset_find(preset);
+    if (!pr) {
+        char names[256];
+        mu_preset_list(names, sizeof names);
+        return mu_set_error(MU_EINVAL, "optim.preset '%s': unknown preset (valid: %s)", preset ? preset : "(null)",
+                            names);
+    }
+    mu_optim_config_t c = mu_optim_config_default();
+    c.preset = pr->name;  // static storage
+    for (int i = 0; i < MU_PRESET_MAX_DEFAULTS && pr->defaults[i].field != MU_SRC_CONST; i++) {
+        const float v = pr->defaults[i].value;
+        switch (pr->defaults[i].field) {
+        case MU_SRC_LR: c.lr = v; break;
+        case MU_SRC_AUX_LR: c.aux_lr = v; break;
+        case MU_SRC_WD: c.weight_decay = v; break;
+        case MU_SRC_BETA1: c.beta1 = v; break;
+        case MU_SRC_BETA2: c.beta2 = v; break;
+        case MU_SRC_EPS: c.eps = v; break;
+        case MU_SRC_MOMENTUM: c.momentum = v; break;
+        case MU_SRC_NESTEROV: c.nesterov = (int32_t)v; break;
+        default: break;
+        }
+    }
+    *out = c;
+    return MU_OK;
+}
+
 /* Field checks with the config's own names (transform checks come after). */
 static int check_config(const mu_optim_config_t *c) {
     MU_REQUIRE(isfinite(c->lr) && c->lr > 0, "optim.lr = %g: must be finite and > 0", (double)c->lr);

@@ -85,7 +85,7 @@ static size_t align64(size_t x) { return (x + 63) & ~(size_t)63; }
 
 int mu_dnnl_create(const mu_gemm_desc_t *d, mu_dnnl_prim_t **out, size_t *scratch_bytes) {
     int rc = MU_OK;
-    dnnl_engine_t eng;
+    dnnl_engine_t eng = NULL;
     MU_TRY(get_engine(&eng));
     const int bf16 = d->prec == MU_PREC_BF16;
     if (bf16 && !mu_dnnl_bf16_ok())

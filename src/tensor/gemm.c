@@ -133,8 +133,11 @@ static int validate(const mu_gemm_desc_t *d) {
         MU_REQUIRE(d->stride_a >= 0 && d->stride_b >= 0,
                    "%s: batch strides stride_a %lld and stride_b %lld must be >= 0 (0 repeats one matrix)", w,
                    (long long)d->stride_a, (long long)d->stride_b);
+        /* outputs may be stacked (stride_c >= one whole item) or interleaved by columns
+         * inside wider rows (heads of attention: stride_c >= n and all items fit in ldc) */
         int64_t c_item = (d->m - 1) * d->ldc + d->n;
-        MU_REQUIRE(d->stride_c >= c_item, "%s: stride_c %lld lets batch outputs overlap: need >= %lld for C (%lld,%lld) "
+        int interleaved = d->stride_c >= d->n && (d->batch - 1) * d->stride_c + d->n <= d->ldc;
+        MU_REQUIRE(d->stride_c >= c_item || interleaved, "%s: stride_c %lld lets batch outputs overlap: need >= %lld for C (%lld,%lld) "
                    "with ldc %lld", w, (long long)d->stride_c, (long long)c_item, (long long)d->m, (long long)d->n,
                    (long long)d->ldc);
     }

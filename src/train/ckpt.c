@@ -294,19 +294,21 @@ static int load_st(const mu_safetensors_t *s, const char *path, mu_gpt_t *m) {
     }
     free(used);
     MU_TRY(rc);
-    /* pass 2: copy (and convert) */
-    for (int32_t i = 0; i < np; i++) MU_TRY(mu_st_read_range(s, find_pref(s, prefix, p[i].name), 0, p[i].numel, p[i].data));
-    /* a tied model's head must equal wte: compare in chunks, no big temporary */
+    /* a tied model's head must equal wte in the file: compare in chunks, no big temporary */
     if (head >= 0) {
-        float buf[1024];
-        for (int64_t off = 0; off < wte->numel; off += 1024) {
-            int64_t n = wte->numel - off < 1024 ? wte->numel - off : 1024;
-            MU_TRY(mu_st_read_range(s, head, off, n, buf));
-            if (memcmp(buf, wte->data + off, (size_t)n * sizeof(float)) != 0)
+        int32_t w = find_pref(s, prefix, wte->name);
+        float bh[512], bw[512];
+        for (int64_t off = 0; off < wte->numel; off += 512) {
+            int64_t n = wte->numel - off < 512 ? wte->numel - off : 512;
+            MU_TRY(mu_st_read_range(s, head, off, n, bh));
+            MU_TRY(mu_st_read_range(s, w, off, n, bw));
+            if (memcmp(bh, bw, (size_t)n * sizeof(float)) != 0)
                 return mu_set_error(MU_EMISMATCH, "%s: '%s' differs from '%s' but the model ties them; "
                                     "build the model with tie=0", path, HEAD_NAME, WTE_NAME);
         }
     }
+    /* pass 2: copy (and convert) */
+    for (int32_t i = 0; i < np; i++) MU_TRY(mu_st_read_range(s, find_pref(s, prefix, p[i].name), 0, p[i].numel, p[i].data));
     return MU_OK;
 }
 

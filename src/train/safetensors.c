@@ -415,6 +415,7 @@ int mu_st_read_range(const mu_safetensors_t *s, int32_t i, int64_t start, int64_
     if (!e->readable)
         return mu_set_error(MU_EUNSUPPORTED, "%s: tensor '%s' has dtype %s; only F32, F16 and BF16 can be read",
                             s->label, e->name, e->dtype);
+    if (n == 0) return MU_OK;
     const uint8_t *p = s->data + e->begin + (uint64_t)start * (uint64_t)e->elsize;
     if (e->elsize == 4) {
         memcpy(out, p, (size_t)n * 4); /* F32, little-endian host */

@@ -1,0 +1,117 @@
+/* bench_train.c — training throughput of the GPT (forward + backward + clip + AdamW) as
+ * tokens/s and achieved GFLOP/s (FLOPs/token = 6N + 12·L·d·T, nanoGPT's estimate_mfu),
+ * next to the same run's best GEMM rate at 2048³ per engine (MFU on CPU), and — when
+ * /usr/bin/python3 has torch — the same model trained by PyTorch in the same run.
+ *   build/bin/bench_train [seconds-per-config]   (MUON_BENCH_NO_TORCH=1 skips PyTorch) */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "muon/train.h"
+
+static double gemm_rate(mu_engine_t e, int64_t n) {
+    mu_gemm_ctx_t *g;
+    if (mu_gemm_ctx_init(&g, e) != MU_OK) return 0;
+    float *a = malloc(sizeof(float) * n * n), *b = malloc(sizeof(float) * n * n), *c = malloc(sizeof(float) * n * n);
+    for (int64_t i = 0; i < n * n; i++) a[i] = b[i] = (float)((i % 13) - 6) / 7.0f;
+    mu_gemm_desc_t d = mu_gemm_desc(0, 0, n, n, n, 1.0f, 0.0f);
+    double best = 0;
+    if (mu_gemm(g, &d, a, b, c) == MU_OK) /* warm-up, planning */
+        for (int r = 0; r < 5; r++) {
+            double t = mu_time_s();
+            mu_gemm(g, &d, a, b, c);
+            double rate = 2.0 * n * n * n / (mu_time_s() - t) / 1e9;
+            if (rate > best) best = rate;
+        }
+    free(a);
+    free(b);
+    free(c);
+    mu_gemm_ctx_free(g);
+    return best;
+}
+
+static double torch_rate(const mu_gpt_config_t *c, int32_t B, int32_t threads, double seconds) {
+    if (getenv("MUON_BENCH_NO_TORCH")) return 0;
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 bench/torch_gpt.py --d %d --L %d --H %d --T %d --B %d --V %d --threads %d "
+             "--seconds %.1f 2>/dev/null",
+             c->d_model, c->n_layer, c->n_head, c->seq_len, B, c->vocab, threads, seconds);
+    FILE *p = popen(cmd, "r");
+    if (!p) return 0;
+    char line[1024] = {0};
+    double r = 0;
+    if (fgets(line, sizeof line, p)) {
+        char *q = strstr(line, "\"tokens_per_s\":");
+        if (q) r = atof(q + 15);
+    }
+    pclose(p);
+    return r;
+}
+
+int main(int argc, char **argv) {
+    double seconds = argc > 1 ? atof(argv[1]) : 8.0;
+    mu_threads_set(0);
+    char machine[512];
+    mu_machine_line(machine, sizeof machine);
+    printf("machine: %s\n", machine);
+    double r_blas = gemm_rate(MU_ENGINE_OPENBLAS, 2048), r_dnnl = gemm_rate(MU_ENGINE_ONEDNN, 2048);
+    double best = r_blas > r_dnnl ? r_blas : r_dnnl;
+    printf("sgemm 2048^3: openblas %.1f GFLOP/s, onednn %.1f GFLOP/s (best %.1f)\n\n", r_blas, r_dnnl, best);
+    struct {
+        int32_t d, L, H, T, B;
+    } cfgs[] = {{128, 4, 4, 128, 32}, {256, 6, 8, 256, 16}};
+    printf("| model (d,L,H,T,B) | params | muon tok/s | GFLOP/s | MFU vs best sgemm | torch tok/s | muon/torch |\n");
+    printf("|---|---|---|---|---|---|---|\n");
+    for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++) {
+        mu_gpt_config_t c = mu_gpt_config_default();
+        c.d_model = cfgs[i].d;
+        c.n_layer = cfgs[i].L;
+        c.n_head = cfgs[i].H;
+        c.seq_len = cfgs[i].T;
+        c.vocab = 256;
+        int32_t B = cfgs[i].B, T = c.seq_len;
+        mu_gemm_ctx_t *g;
+        mu_gpt_t *m;
+        mu_optim_t *o;
+        mu_optim_config_t oc = mu_optim_config_default();
+        if (mu_gemm_ctx_init(&g, MU_ENGINE_AUTO) || mu_gpt_init(&m, &c, B, g) || mu_gpt_init_weights(m, 1) ||
+            mu_optim_init(&o, &oc, mu_gpt_params(m), mu_gpt_n_params(m), g)) {
+            fprintf(stderr, "bench_train: %s\n", mu_last_error());
+            return 1;
+        }
+        int32_t *x = malloc(sizeof(int32_t) * B * T), *y = malloc(sizeof(int32_t) * B * T);
+        mu_rng_t r;
+        mu_rng_seed(&r, 3);
+        for (int32_t k = 0; k < B * T; k++) x[k] = (int32_t)mu_rng_below(&r, 256), y[k] = (int32_t)mu_rng_below(&r, 256);
+        int steps = 0;
+        double t0 = 0;
+        for (int k = 0;; k++) {
+            if (k == 2) t0 = mu_time_s(); /* two warm-up steps plan every shape */
+            float loss, norm;
+            mu_gpt_zero_grad(m);
+            mu_gpt_forward(m, x, y, B, T, &loss);
+            mu_gpt_backward(m, 1.0f);
+            mu_optim_clip_grad(mu_gpt_params(m), mu_gpt_n_params(m), 1.0f, &norm);
+            mu_optim_step(o, 1.0f);
+            if (k >= 2) steps++;
+            if (k >= 2 && mu_time_s() - t0 > seconds) break;
+        }
+        double dt = mu_time_s() - t0;
+        double tps = (double)steps * B * T / dt;
+        double gf = tps * mu_gpt_config_flops_per_token(&c, T) / 1e9;
+        double tr = torch_rate(&c, B, mu_threads_get(), seconds);
+        char tcol[32] = "n/a", rcol[32] = "n/a";
+        if (tr > 0) snprintf(tcol, sizeof tcol, "%.0f", tr), snprintf(rcol, sizeof rcol, "%.2fx", tps / tr);
+        printf("| (%d,%d,%d,%d,%d) | %.2fM | %.0f | %.1f | %.0f%% | %s | %s |\n", c.d_model, c.n_layer, c.n_head, T, B,
+               mu_gpt_config_n_params(&c, 0) / 1e6, tps, gf, 100 * gf / best, tcol, rcol);
+        fflush(stdout);
+        free(x);
+        free(y);
+        mu_optim_free(o);
+        mu_gpt_free(m);
+        mu_gemm_ctx_free(g);
+    }
+    return 0;
+}
