@@ -233,7 +233,7 @@ static void test_crash_drill(void **s) {
     mu_rng_t r;
     mu_rng_seed(&r, 99);
     args[n_args - 2] = run;
-    int finished = 0;
+    int finished = 0, kills_with_ckpt = 0;
     for (int attempt = 0; attempt < 40 && !finished; attempt++) {
         char state[600];
         snprintf(state, sizeof state, "%s/state.bin", run);
@@ -270,9 +270,11 @@ static void test_crash_drill(void **s) {
                 free(buf);
             }
             assert_true(last - st.step <= 3);
+            if (!finished) kills_with_ckpt++;
             mu_state_free(&st);
         }
     }
+    assert_true(kills_with_ckpt >= 3); /* the drill really interrupted runs that had checkpoints */
     if (!finished) { /* finish without interruption */
         const char *rargs[] = {bin, "train", "--resume", run, NULL};
         pid = fork();

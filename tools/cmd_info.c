@@ -3,6 +3,7 @@
  * kernels older than the CPU), oneDNN version and ISA, threads, and a short
  * GFLOP/s table per engine (fp32, bf16 when available) at 256^3, 1024^3, 2048^3. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"

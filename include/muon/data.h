@@ -79,7 +79,8 @@ MU_API int mu_brown_to_text(const char *pkg_dir, int32_t val_every, char **train
 typedef struct mu_dataset mu_dataset_t;
 MU_API int mu_dataset_open(mu_dataset_t **out, const char *path);
 MU_API void mu_dataset_free(mu_dataset_t *d);
-MU_API int32_t mu_dataset_vocab(const mu_dataset_t *d);        /* from meta.json, else 256 for bytes, else max token + 1 */
+/* Vocab: meta.json vocab_size; else max token <= 255 -> 256, < 50257 -> 50257, else max + 1. */
+MU_API int32_t mu_dataset_vocab(const mu_dataset_t *d);
 MU_API const char *mu_dataset_tokenizer(const mu_dataset_t *d); /* "byte" or "unknown" */
 MU_API int64_t mu_dataset_train_tokens(const mu_dataset_t *d);
 MU_API int64_t mu_dataset_val_tokens(const mu_dataset_t *d);
