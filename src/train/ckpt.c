@@ -150,6 +150,8 @@ static int config_from_json(const cJSON *j, const char *path, mu_gpt_config_t *c
     MU_TRY(cfg_int(j, "d_model", "n_embd", &c.d_model, 1, path));
     MU_TRY(cfg_int(j, "seq_len", "block_size", &c.seq_len, 1, path));
     MU_TRY(cfg_int(j, "vocab", "vocab_size", &c.vocab, 1, path));
+    c.bias = 1; /* absent bias/tie: nanoGPT's defaults (biases on, head tied) */
+    c.tie = 1;
     MU_TRY(cfg_int(j, "bias", NULL, &c.bias, 0, path));
     MU_TRY(cfg_int(j, "tie", NULL, &c.tie, 0, path));
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "dropout");
