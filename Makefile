@@ -90,7 +90,7 @@ fuzz:
 	@mkdir -p build-fuzz
 	@for f in $(FUZZ); do n=$$(basename $$f .c); \
 	  clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc -I/usr/include/cjson \
-	    -fopenmp=libgomp -o build-fuzz/$$n $$f $(filter-out src/tensor/%,$(SRCS)) $(LDLIBS) || exit 1; \
+	    -fopenmp=libgomp -o build-fuzz/$$n $$f $(SRCS) $(LDLIBS) || exit 1; \
 	  mkdir -p build-fuzz/corpus-$$n; echo "== $$n"; \
 	  build-fuzz/$$n -max_total_time=$${FUZZ_SECONDS:-20} build-fuzz/corpus-$$n fuzz/seeds/$$n 2>&1 | tail -3 || exit 1; done
 

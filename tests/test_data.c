@@ -396,6 +396,26 @@ static void test_brown_convert(void **st) {
     assert_int_equal(mu_brown_to_text(p, 10, &tr, &tl, &va, &vl), MU_EFORMAT);
 }
 
+/* Unigram entropy against hand values: train "abab..." -> ln 2; val "aaab" repeated ->
+ * -(3/4 ln 3/4 + 1/4 ln 1/4) = 0.562335. */
+static void test_unigram_entropy(void **st) {
+    char dir[256], tr[512];
+    mu_test_tmpdir(dir, sizeof dir, "entropy");
+    snprintf(tr, sizeof tr, "%s/prep", dir);
+    char train[400], val[400];
+    for (int i = 0; i < 400; i++) train[i] = i % 2 ? 'b' : 'a', val[i] = i % 4 == 3 ? 'b' : 'a';
+    mu_prepare_config_t pc = mu_prepare_config_default();
+    assert_int_equal(mu_prepare_text(tr, train, 400, val, 400, &pc), MU_OK);
+    mu_dataset_t *d;
+    assert_int_equal(mu_dataset_open(&d, tr), MU_OK);
+    double h;
+    assert_int_equal(mu_dataset_unigram_entropy(d, 0, &h), MU_OK);
+    assert_close(h, log(2.0), 1e-12, 0);
+    assert_int_equal(mu_dataset_unigram_entropy(d, 1, &h), MU_OK);
+    assert_close(h, 0.5623351446188083, 1e-12, 0);
+    mu_dataset_free(d);
+}
+
 static const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_byte_tokenizer),
         cmocka_unit_test(test_shard_roundtrip_u16),
@@ -408,5 +428,6 @@ static const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sampler_uniform_starts),
         cmocka_unit_test(test_prepare_text),
         cmocka_unit_test(test_brown_convert),
+        cmocka_unit_test(test_unigram_entropy),
 };
 MU_TEST_MAIN(tests)

@@ -148,6 +148,35 @@ static void test_adamw_three_steps(void **st) {
  * t2: m 1.25 v 2.25  m̂ 1.25/.75 = 5/3  v̂ 2.25/.75 = 3  U = 5/(3 sqrt 3) = 0.962250449  w = -0.196225045
  * t3: m .125 v 1.625  m̂ .125/.875 = 1/7  v̂ 1.625/.875 = 13/7  U = (1/7)/sqrt(13/7) = 0.104828483
  *     w = -0.206707893 */
+/* A tensor long enough for the vector path (35 = 4 x 8 + 3): the reference in double
+ * matches, and equal gradients give bit-identical weights in vector and scalar lanes. */
+static void test_adamw_vector_path(void **st) {
+    reg_t r = {0};
+    reg_add(&r, "w", MU_ROLE_HIDDEN, 5, 7);
+    double *Wref[1] = {calloc(35, sizeof(double))};
+    const int dec[1] = {1};
+    adamw_reference(&r, Wref, dec, 3, 1e-3, 0.1, (double)0.9f, (double)0.95f, (double)1e-8f);
+    mu_optim_config_t c = mu_optim_config_default();
+    mu_optim_t *o = NULL;
+    assert_int_equal(mu_optim_init(&o, &c, r.p, r.n, NULL), 0);
+    for (int t = 1; t <= 3; t++) {
+        fill_grads(&r, t);
+        assert_int_equal(mu_optim_step(o, 1.0f), 0);
+    }
+    for (int64_t i = 0; i < 35; i++) assert_close(r.p[0].data[i], Wref[0][i], 1e-7, 1e-6);
+    mu_optim_free(o);
+    for (int64_t i = 0; i < 35; i++) r.p[0].data[i] = 0.25f;
+    assert_int_equal(mu_optim_init(&o, &c, r.p, r.n, NULL), 0);
+    for (int t = 1; t <= 3; t++) {
+        for (int64_t i = 0; i < 35; i++) r.p[0].grad[i] = 0.1f * (float)t - 0.37f;
+        assert_int_equal(mu_optim_step(o, 1.0f), 0);
+    }
+    for (int64_t i = 1; i < 35; i++) assert_memory_equal(&r.p[0].data[i], &r.p[0].data[0], sizeof(float));
+    mu_optim_free(o);
+    free(Wref[0]);
+    reg_free(&r);
+}
+
 static void test_adam_hand_written(void **st) {
     reg_t r = {0};
     reg_add(&r, "w", MU_ROLE_HIDDEN, 1, 1);
@@ -518,6 +547,7 @@ static void test_set_hparam(void **st) {
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_adamw_one_step_hand),
     cmocka_unit_test(test_adamw_three_steps),
+    cmocka_unit_test(test_adamw_vector_path),
     cmocka_unit_test(test_adam_hand_written),
     cmocka_unit_test(test_describe_groups),
     cmocka_unit_test(test_sgd_momentum),

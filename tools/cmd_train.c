@@ -171,6 +171,8 @@ int cmd_train(int argc, char **argv) {
         free(text);
         return 0;
     }
+    double entropy = NAN;
+    mu_dataset_unigram_entropy(d, 1, &entropy);
     mu_dataset_free(d);
     if (!c->out) {
         snprintf(err, sizeof err, "--out RUN_DIR is required");
@@ -215,8 +217,9 @@ int cmd_train(int argc, char **argv) {
         printf("stopped at step %lld; continue with: muon train --resume %s\n", (long long)res.steps_done, c->out);
         return 0;
     }
-    printf("done: %lld steps, final train loss %.4f, val loss %.4f nats, %.0f tokens/s\n",
-           (long long)res.steps_done, res.final_loss, res.final_val_loss, res.tokens_per_s);
+    printf("done: %lld steps, final train loss %.4f, %.0f tokens/s\n", (long long)res.steps_done, res.final_loss,
+           res.tokens_per_s);
+    printf("val loss %.4f nats (unigram entropy of the val split: %.4f nats)\n", res.final_val_loss, entropy);
     return 0;
 usage_err:
     fprintf(stderr, "muon train: %s\n", err);

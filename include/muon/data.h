@@ -86,6 +86,8 @@ MU_API int64_t mu_dataset_train_tokens(const mu_dataset_t *d);
 MU_API int64_t mu_dataset_val_tokens(const mu_dataset_t *d);
 MU_API int mu_dataset_sample(const mu_dataset_t *d, uint64_t seed, uint64_t step, uint64_t micro,
                              int32_t B, int32_t T, int32_t *x, int32_t *y);
+/* Unigram entropy (nats) of the train (val_split = 0) or val split: -Σ p ln p over token counts. */
+MU_API int mu_dataset_unigram_entropy(const mu_dataset_t *d, int32_t val_split, double *nats);
 /* (n_val - 1) / T; negative MU_EINVAL (with a message) when val has < T+1 tokens. */
 MU_API int64_t mu_dataset_val_windows(const mu_dataset_t *d, int32_t T);
 /* Window w: x = val[w*T .. w*T+T), y = val[w*T+1 .. w*T+T+1). */

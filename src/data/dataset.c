@@ -9,6 +9,7 @@
  * a window start uniformly among all starts whose T+1 tokens lie inside one segment
  * (a segment is chosen with probability proportional to its count of starts, n_i - T).
  * Val: the segments are concatenated; window w covers tokens [w*T, w*T+T]. */
+#include <math.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -317,4 +318,31 @@ int mu_dataset_val_window(const mu_dataset_t *d, int32_t T, int64_t w, int32_t *
     MU_TRY(split_read(&d->val, w * T + 1, T, y));
     MU_TRY(check_range(d, x, T, "val"));
     return check_range(d, y + T - 1, 1, "val");
+}
+
+/* Unigram entropy of a split in nats, H = -Σ p_v ln p_v over token frequencies: the loss
+ * of the best context-free model, the yardstick a trained model's val loss must beat. */
+int mu_dataset_unigram_entropy(const mu_dataset_t *d, int32_t val_split, double *nats) {
+    MU_REQUIRE(d && nats, "mu_dataset_unigram_entropy: NULL argument");
+    const split_t *s = val_split ? &d->val : &d->train;
+    MU_REQUIRE(s->total > 0, "%s: the %s split is empty", d->path, val_split ? "val" : "train");
+    double *cnt = calloc((size_t)d->vocab, sizeof(double));
+    int32_t *buf = malloc(sizeof(int32_t) * 65536);
+    int rc = cnt && buf ? MU_OK : mu_set_error(MU_ENOMEM, "mu_dataset_unigram_entropy: out of memory");
+    for (int64_t pos = 0; rc == MU_OK && pos < s->total; pos += 65536) {
+        int64_t n = s->total - pos < 65536 ? s->total - pos : 65536;
+        rc = split_read(s, pos, n, buf);
+        for (int64_t i = 0; rc == MU_OK && i < n; i++) {
+            if (buf[i] < 0 || buf[i] >= d->vocab)
+                rc = mu_set_error(MU_EFORMAT, "%s: token %d outside vocab %d", d->path, buf[i], d->vocab);
+            else cnt[buf[i]] += 1;
+        }
+    }
+    double h = 0;
+    for (int32_t v = 0; rc == MU_OK && v < d->vocab; v++)
+        if (cnt[v] > 0) h -= cnt[v] / (double)s->total * log(cnt[v] / (double)s->total);
+    free(cnt);
+    free(buf);
+    if (rc == MU_OK) *nats = h;
+    return rc;
 }
