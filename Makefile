@@ -17,7 +17,7 @@ ARCH    := -march=native
 endif
 OPT     ?= -O3
 BLASDIR := /usr/lib/x86_64-linux-gnu/openblas-openmp
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(OPT) $(ARCH) -fopenmp -fPIC \
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(OPT) $(ARCH) -fno-math-errno -fopenmp -fPIC \
            -fvisibility=hidden -Iinclude -Isrc -I/usr/include/cjson -g
 LDLIBS  := -L$(BLASDIR) -Wl,-rpath,$(BLASDIR) -lopenblas -llapacke -ldnnl -lcjson -lgomp -lm -lpthread
 TESTLIBS := -lcmocka

@@ -372,7 +372,7 @@ static mu_gpt_t *tiny_model(int bias, int tie, uint64_t seed) {
     mu_param_t *p = mu_gpt_params(m);
     for (int32_t i = 0; i < mu_gpt_n_params(m); i++)
         for (int64_t k = 0; k < p[i].numel; k++)
-            p[i].data[k] = (p[i].role == MU_ROLE_GAIN ? 1.0f : 0.0f) + 0.1f * mu_rng_normal(&r);
+            p[i].data[k] = (p[i].role == MU_ROLE_GAIN ? 1.0f : 0.0f) + 0.4f * mu_rng_normal(&r);
     return m;
 }
 

@@ -129,6 +129,26 @@ static void test_batched_strides(void **st) {
             }
 }
 
+/* Attention's layout: per-head blocks side by side inside wider rows.
+ * qkv (T, 3C) holds H heads of hs columns: Q_h = columns [h*hs, (h+1)*hs), K_h at C + h*hs.
+ * att_h (T,T) = Q_h K_h^T stacked; out (T, C) with out_h = att_h V_h side by side. */
+static void test_interleaved_heads(void **st) {
+    const int64_t T = 17, H = 3, hs = 8, C = H * hs;
+    mu_engine_t engines[] = {MU_ENGINE_OPENBLAS, MU_ENGINE_ONEDNN, MU_ENGINE_AUTO};
+    for (int e = 0; e < 3; e++) {
+        mu_gemm_desc_t d = mu_gemm_desc(0, 1, T, T, hs, 0.35f, 0.0f); /* Q K^T / sqrt(hs) */
+        d.lda = 3 * C, d.ldb = 3 * C, d.ldc = T;
+        d.batch = H, d.stride_a = hs, d.stride_b = hs, d.stride_c = T * T;
+        check_case(engines[e], &d, 300 + e);
+        mu_gemm_desc_t v = mu_gemm_desc(0, 0, T, hs, T, 1.0f, 0.0f); /* att V, written side by side */
+        v.lda = T, v.ldb = 3 * C, v.ldc = C;
+        v.batch = H, v.stride_a = T * T, v.stride_b = hs, v.stride_c = hs;
+        check_case(engines[e], &v, 310 + e);
+        v.beta = 1.0f; /* and accumulating (backward) */
+        check_case(engines[e], &v, 320 + e);
+    }
+}
+
 /* beta == 0 must not read C: NaN there must not leak into the result. */
 static void test_beta0_ignores_c(void **st) {
     mu_engine_t engines[] = {MU_ENGINE_OPENBLAS, MU_ENGINE_ONEDNN};
@@ -376,5 +396,6 @@ static const struct CMUnitTest group[] = {
     cmocka_unit_test(test_auto_plan_roundtrip), cmocka_unit_test(test_plan_load_rejects),
     cmocka_unit_test(test_bf16),                cmocka_unit_test(test_bad_inputs),
     cmocka_unit_test(test_engine_names),        cmocka_unit_test(test_threads_change),
+    cmocka_unit_test(test_interleaved_heads),
 };
 MU_TEST_MAIN(group)

@@ -13,8 +13,9 @@
  *      state, step, data position, gemm plan, config). Both are written
  *      atomically; state.bin records the checksum of the weights file it pairs
  *      with, so a checkpoint is complete only when both agree.
- *   4. mu_ckpt_load_model builds a model from any safetensors with nanoGPT names
- *      (muon's or PyTorch's), taking the config from __metadata__ or from *cfg.
+ *   4. mu_ckpt_read_config + mu_gpt_init + mu_ckpt_load_weights open any safetensors
+ *      with nanoGPT names (muon's or PyTorch's); the config comes from __metadata__,
+ *      or from the caller when a PyTorch file has none.
  */
 #ifndef MUON_TRAIN_H
 #define MUON_TRAIN_H

@@ -5,6 +5,13 @@
 #include <math.h>
 #include <string.h>
 
+/* Without this GCC refuses to if-convert the clamps and float->int conversion of fexp (they
+ * could raise FP exceptions) and leaves the exp/tanh loops scalar; muon never reads the FP
+ * exception flags. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
+
 #include "base/util.h"
 #include "model/ops.h"
 

@@ -137,9 +137,10 @@ static int validate(const mu_gemm_desc_t *d) {
          * inside wider rows (heads of attention: stride_c >= n and all items fit in ldc) */
         int64_t c_item = (d->m - 1) * d->ldc + d->n;
         int interleaved = d->stride_c >= d->n && (d->batch - 1) * d->stride_c + d->n <= d->ldc;
-        MU_REQUIRE(d->stride_c >= c_item || interleaved, "%s: stride_c %lld lets batch outputs overlap: need >= %lld for C (%lld,%lld) "
-                   "with ldc %lld", w, (long long)d->stride_c, (long long)c_item, (long long)d->m, (long long)d->n,
-                   (long long)d->ldc);
+        MU_REQUIRE(d->stride_c >= c_item || interleaved,
+                   "%s: stride_c %lld lets batch outputs overlap: C items are (%lld,%lld) with ldc %lld; need "
+                   "stride_c >= %lld (stacked) or stride_c >= n with (batch-1)*stride_c + n <= ldc (side by side)",
+                   w, (long long)d->stride_c, (long long)d->m, (long long)d->n, (long long)d->ldc, (long long)c_item);
     }
     return MU_OK;
 }
@@ -251,8 +252,7 @@ static int run_engine(mu_gemm_ctx_t *g, mu_engine_t e, const mu_gemm_desc_t *d, 
 
 /* ---- planning ---- */
 
-/* Best-of time of one engine on d: the first call is a warm-up (thread start,
- * first-touch, oneDNN's first execution), then a few timed repetitions. */
+/* Wall time of one call of engine e on d (rc receives the call's status). */
 static double time_once(mu_gemm_ctx_t *g, mu_engine_t e, const mu_gemm_desc_t *d, const float *A, const float *B,
                         float *C, int *rc) {
     double t0 = mu_time_s();
@@ -260,18 +260,29 @@ static double time_once(mu_gemm_ctx_t *g, mu_engine_t e, const mu_gemm_desc_t *d
     return mu_time_s() - t0;
 }
 
+/* Best-of timing of both engines: one warm-up call each (thread start, first
+ * touch, oneDNN's first execution), then a few timed repetitions. */
 static int time_and_choose(mu_gemm_ctx_t *g, const mu_gemm_desc_t *d, const float *A, const float *B, float *C,
                            mu_engine_t *out) {
     int rc;
-    time_once(g, MU_ENGINE_OPENBLAS, d, A, B, C, &rc);
-    time_once(g, MU_ENGINE_ONEDNN, d, A, B, C, &rc);
+    double best[2];
+    best[0] = time_once(g, MU_ENGINE_OPENBLAS, d, A, B, C, &rc);
+    best[1] = time_once(g, MU_ENGINE_ONEDNN, d, A, B, C, &rc);
     if (rc < 0) { /* oneDNN cannot do this shape: OpenBLAS it is */
         mu_clear_error();
         *out = MU_ENGINE_OPENBLAS;
         return MU_OK;
     }
-    /* alternate the engines so clock drift hits both; stop after ~5 ms or 5 rounds (min 2) */
-    double best[2] = {1e30, 1e30}, total = 0;
+    /* Big products (an LM head: seconds each) are decided on the warm-up calls,
+     * whose only extra cost is negligible next to them. Otherwise alternate the
+     * engines so clock drift hits both; stop after ~5 ms or 5 rounds (min 2). */
+    double total = best[0] + best[1];
+    if (total > 0.2) {
+        *out = best[1] < best[0] ? MU_ENGINE_ONEDNN : MU_ENGINE_OPENBLAS;
+        return MU_OK;
+    }
+    best[0] = best[1] = 1e30;
+    total = 0;
     for (int r = 0; r < 5 && (r < 2 || total < 5e-3); r++) {
         double tb = time_once(g, MU_ENGINE_OPENBLAS, d, A, B, C, &rc);
         double td = time_once(g, MU_ENGINE_ONEDNN, d, A, B, C, &rc);
