@@ -206,7 +206,8 @@ static void test_threads(void **st) {
     assert_int_equal(mu_threads_set(0), MU_OK); /* all cores */
     mu_cpu_info_t ci;
     mu_cpu_detect(&ci);
-    assert_int_equal(mu_threads_get(), ci.n_cores);
+    /* omp_get_num_procs honours the affinity mask, so it may be fewer than online CPUs */
+    assert_true(mu_threads_get() >= 1 && mu_threads_get() <= ci.n_cores);
     assert_int_equal(mu_threads_set(100000), MU_EINVAL);
     assert_int_equal(mu_threads_set(old), MU_OK);
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "coretype.h"
 
 static const struct {
     const char *name;
@@ -36,6 +37,9 @@ int main(int argc, char **argv) {
         printf("muon %s\n", MU_VERSION_STRING);
         return 0;
     }
+    /* An OpenBLAS that misdetects this CPU runs generic kernels 3-4x slower: re-exec once
+     * with the right OPENBLAS_CORETYPE (docs/compute.md). */
+    cli_openblas_reexec(argv);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "muon: unknown command '%s'\n", argv[1]);

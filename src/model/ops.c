@@ -247,11 +247,10 @@ void mu_op_gelu_fwd(float *g, float *h, const float *b, int64_t N, int64_t C) {
 #pragma omp parallel for schedule(static)
     for (int64_t r = 0; r < N; r++) {
         float *hr = h + r * C, *gr = g + r * C;
-        if (b)
-            for (int64_t j = 0; j < C; j++) hr[j] += b[j];
 #pragma omp simd
         for (int64_t j = 0; j < C; j++) {
-            float x = hr[j];
+            float x = b ? hr[j] + b[j] : hr[j];
+            hr[j] = x;
             float t = ftanh(GELU_K * (x + GELU_A * x * x * x));
             gr[j] = 0.5f * x * (1.0f + t);
         }

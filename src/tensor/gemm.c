@@ -275,7 +275,7 @@ static int time_and_choose(mu_gemm_ctx_t *g, const mu_gemm_desc_t *d, const floa
     }
     /* Big products (an LM head: seconds each) are decided on the warm-up calls,
      * whose only extra cost is negligible next to them. Otherwise alternate the
-     * engines so clock drift hits both; stop after ~5 ms or 5 rounds (min 2). */
+     * engines so clock drift hits both; stop after ~10 ms or 5 rounds (min 3). */
     double total = best[0] + best[1];
     if (total > 0.2) {
         *out = best[1] < best[0] ? MU_ENGINE_ONEDNN : MU_ENGINE_OPENBLAS;
@@ -283,7 +283,7 @@ static int time_and_choose(mu_gemm_ctx_t *g, const mu_gemm_desc_t *d, const floa
     }
     best[0] = best[1] = 1e30;
     total = 0;
-    for (int r = 0; r < 5 && (r < 2 || total < 5e-3); r++) {
+    for (int r = 0; r < 5 && (r < 3 || total < 10e-3); r++) {
         double tb = time_once(g, MU_ENGINE_OPENBLAS, d, A, B, C, &rc);
         double td = time_once(g, MU_ENGINE_ONEDNN, d, A, B, C, &rc);
         MU_TRY(rc);
