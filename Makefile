@@ -32,7 +32,12 @@ BENCHBIN := $(BENCHES:bench/%.c=$(BUILD)/bin/%)
 DEPS    := $(OBJS:.o=.d)
 
 .PHONY: all test asan bench bench-deps fuzz clean install check-deps
-all: $(BUILD)/libmuon.a $(BUILD)/libmuon.so $(BUILD)/muon.pc bin/muon $(BUILD)/bin/example
+LIBS_ALL := $(BUILD)/libmuon.a $(BUILD)/libmuon.so $(BUILD)/muon.pc $(BUILD)/bin/muon $(BUILD)/bin/example
+ifeq ($(BUILD),build)
+all: $(LIBS_ALL) bin/muon
+else
+all: $(LIBS_ALL)
+endif
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -73,7 +78,7 @@ $(BUILD)/bin/bench_%: bench/bench_%.c $(BUILD)/libmuon.a
 
 # Tests run from the repository root; each prints cmocka's summary.
 test: all $(TESTBIN)
-	@MUON_BIN=$(abspath bin/muon) scripts/run-tests.sh $(TESTBIN)
+	@MUON_BIN=$(abspath $(BUILD)/bin/muon) scripts/run-tests.sh $(TESTBIN)
 
 asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \

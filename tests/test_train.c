@@ -215,7 +215,7 @@ static void test_crash_drill(void **s) {
     snprintf(run, sizeof run, "%s/run", dir);
     write_corpus(data, 40000);
     const char *args[] = {bin, "train", "--data", data, "--n-layer", "2", "--n-head", "2", "--d-model", "32",
-                          "--seq-len", "32", "--batch", "8", "--steps", "60", "--ckpt-every", "3",
+                          "--seq-len", "32", "--batch", "8", "--steps", "400", "--ckpt-every", "3",
                           "--eval-every", "0", "--threads", "1", "--gemm", "openblas", "--log-every", "1",
                           "--out", NULL, NULL};
     int n_args = sizeof args / sizeof args[0];
