@@ -142,13 +142,14 @@ static void attention_ref(double *out, const float *qkv, int B, int T, int C, in
             }
 }
 
-static double attn_loss(mu_gemm_ctx_t *g, const float *qkv, const float *R, int B, int T, int C, int H) {
+static double attn_loss(mu_gemm_ctx_t *g, const float *qkv, const float *R, int B, int T, int C, int H, int tb) {
     float out[2 * 5 * 8], att[2 * 2 * 5 * 5];
-    assert_int_equal(mu_op_attention_fwd(g, out, att, qkv, B, T, C, H), 0);
+    assert_int_equal(mu_op_attention_fwd(g, out, att, qkv, B, T, C, H, tb), 0);
     return dot_d(out, R, B * T * C);
 }
 
-static void test_attention_grad(void **state) {
+/* tb: causal row-block size (0 = default, one block at this T; 2 and 3 cut T = 5 unevenly) */
+static void check_attention(int tb) {
     enum { B = 2, T = 5, C = 8, H = 2 };
     mu_gemm_ctx_t *g = gemm_ctx();
     float qkv[B * T * 3 * C], R[B * T * C], out[B * T * C], att[B * H * T * T], dqkv[B * T * 3 * C],
@@ -156,7 +157,9 @@ static void test_attention_grad(void **state) {
     double ref[B * T * C];
     fill_normal(qkv, B * T * 3 * C, 1.0f, 5);
     fill_normal(R, B * T * C, 1.0f, 6);
-    assert_int_equal(mu_op_attention_fwd(g, out, att, qkv, B, T, C, H), 0);
+    memset(att, 0x7f, sizeof att); /* garbage where the blocked products never write */
+    memset(datt, 0x7f, sizeof datt);
+    assert_int_equal(mu_op_attention_fwd(g, out, att, qkv, B, T, C, H, tb), 0);
     attention_ref(ref, qkv, B, T, C, H);
     for (int i = 0; i < B * T * C; i++) assert_close(out[i], ref[i], 1e-5, 1e-4);
     /* probabilities: causal zeros, rows sum to one */
@@ -169,17 +172,43 @@ static void test_attention_grad(void **state) {
         }
         assert_close(s, 1.0, 1e-5, 0);
     }
-    assert_int_equal(mu_op_attention_bwd(g, dqkv, datt, R, qkv, att, B, T, C, H), 0);
+    assert_int_equal(mu_op_attention_bwd(g, dqkv, datt, R, qkv, att, B, T, C, H, tb), 0);
     const float eps = 1e-2f;
     for (int i = 0; i < B * T * 3 * C; i++) {
         float keep = qkv[i];
         qkv[i] = keep + eps;
-        double lp = attn_loss(g, qkv, R, B, T, C, H);
+        double lp = attn_loss(g, qkv, R, B, T, C, H, tb);
         qkv[i] = keep - eps;
-        double lm = attn_loss(g, qkv, R, B, T, C, H);
+        double lm = attn_loss(g, qkv, R, B, T, C, H, tb);
         qkv[i] = keep;
         assert_close(dqkv[i], (lp - lm) / (2 * eps), 2e-3, 2e-2);
     }
+    mu_gemm_ctx_free(g);
+}
+
+static void test_attention_grad(void **state) {
+    check_attention(0);
+    check_attention(2);
+    check_attention(3);
+}
+
+/* The blocked (causal-skipping) products give the same numbers as one block at T = 256. */
+static void test_attention_blocked(void **state) {
+    enum { B = 1, T = 200, C = 16, H = 2 };
+    mu_gemm_ctx_t *g = gemm_ctx();
+    size_t nq = B * T * 3 * C, no = B * T * C, na = B * H * T * T;
+    float *qkv = malloc(nq * 4), *R = malloc(no * 4), *o1 = malloc(no * 4), *o2 = malloc(no * 4);
+    float *a1 = malloc(na * 4), *a2 = malloc(na * 4), *d1 = malloc(nq * 4), *d2 = malloc(nq * 4), *dt = malloc(na * 4);
+    fill_normal(qkv, nq, 1.0f, 31);
+    fill_normal(R, no, 1.0f, 32);
+    assert_int_equal(mu_op_attention_fwd(g, o1, a1, qkv, B, T, C, H, T), 0);
+    assert_int_equal(mu_op_attention_bwd(g, d1, dt, R, qkv, a1, B, T, C, H, T), 0);
+    assert_int_equal(mu_op_attention_fwd(g, o2, a2, qkv, B, T, C, H, 0), 0); /* default: 64-row blocks */
+    assert_int_equal(mu_op_attention_bwd(g, d2, dt, R, qkv, a2, B, T, C, H, 0), 0);
+    for (size_t i = 0; i < no; i++) assert_close(o2[i], o1[i], 1e-5, 1e-4);
+    for (size_t i = 0; i < na; i++) assert_close(a2[i], a1[i], 1e-6, 1e-4);
+    for (size_t i = 0; i < nq; i++) assert_close(d2[i], d1[i], 1e-5, 1e-4);
+    free(qkv), free(R), free(o1), free(o2), free(a1), free(a2), free(d1), free(d2), free(dt);
     mu_gemm_ctx_free(g);
 }
 
@@ -684,6 +713,36 @@ static void test_determinism(void **state) {
     free_model(&d);
 }
 
+/* The model's own kernels reduce in a fixed order: 1 and 2 threads give the same bits
+ * (with the OpenBLAS engine, which splits products over rows/columns, not over k). */
+static void test_thread_count_invariance(void **state) {
+    mu_gpt_config_t c = tiny_cfg(1, 0);
+    c.d_model = 32, c.n_head = 4, c.seq_len = 16, c.vocab = 64, c.dropout = 0.1f;
+    int32_t x[64], y[64];
+    fill_tokens(x, 64, 64, 1);
+    fill_tokens(y, 64, 64, 2);
+    float loss[2];
+    float *grads[2];
+    int32_t keep = mu_threads_get();
+    for (int k = 0; k < 2; k++) {
+        mu_threads_set(k + 1);
+        model_t r = make_model(c, 4, 77);
+        mu_gpt_set_train(r.m, 1, 3, 4, 5);
+        mu_gpt_zero_grad(r.m);
+        loss[k] = fwd_loss(r.m, x, y, 4, 16);
+        assert_int_equal(mu_gpt_backward(r.m, 1.0f), 0);
+        size_t bytes = (size_t)mu_gpt_numel(r.m) * sizeof(float);
+        grads[k] = malloc(bytes);
+        memcpy(grads[k], mu_gpt_params(r.m)[0].grad, bytes);
+        if (k == 1) assert_memory_equal(grads[0], grads[1], bytes);
+        free_model(&r);
+    }
+    mu_threads_set(keep);
+    assert_memory_equal(&loss[0], &loss[1], sizeof loss[0]);
+    free(grads[0]);
+    free(grads[1]);
+}
+
 static void test_dropout_model(void **state) {
     mu_gpt_config_t c = tiny_cfg(1, 0);
     c.d_model = 32, c.n_head = 4, c.seq_len = 16, c.vocab = 64;
@@ -753,6 +812,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_layernorm_grad),
     cmocka_unit_test(test_gelu_grad),
     cmocka_unit_test(test_attention_grad),
+    cmocka_unit_test(test_attention_blocked),
     cmocka_unit_test(test_xent_grad),
     cmocka_unit_test(test_encoder_grad),
     cmocka_unit_test(test_linear_grad),
@@ -771,6 +831,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_grad_accumulation),
     cmocka_unit_test(test_determinism),
     cmocka_unit_test(test_dropout_model),
+    cmocka_unit_test(test_thread_count_invariance),
     cmocka_unit_test(test_overfit),
 };
 

@@ -382,7 +382,7 @@ int mu_gpt_forward(mu_gpt_t *m, const int32_t *x, const int32_t *y, int32_t B, i
         mu_op_layernorm_fwd(a->ln1, a->ln1_mean, a->ln1_rstd, res, w->ln1w, w->ln1b, N, C);
         MU_TRY(mu_op_linear_fwd(g, a->qkv, a->ln1, w->qkvw, N, C, 3 * C));
         if (w->qkvb) mu_op_bias_add(a->qkv, w->qkvb, N, 3 * C);
-        MU_TRY(mu_op_attention_fwd(g, a->atty, a->att, a->qkv, B, T, C, H));
+        MU_TRY(mu_op_attention_fwd(g, a->atty, a->att, a->qkv, B, T, C, H, 0));
         MU_TRY(mu_op_linear_fwd(g, m->tmp_a, a->atty, w->attpw, N, C, C));
         mu_dropout_t da = dropout_at(m, SITE_ATTN(l));
         mu_op_residual_fwd(a->res_mid, res, m->tmp_a, w->attpb, N, C, &da);
@@ -457,7 +457,7 @@ int mu_gpt_backward(mu_gpt_t *m, float grad_scale) {
         }
         MU_TRY(mu_op_linear_bwd(g, m->tmp_b, GRAD(m, w->attpw), GRAD(m, w->attpb), dproj, a->atty, w->attpw, N, C, C,
                                 0.0f));
-        MU_TRY(mu_op_attention_bwd(g, m->dqkv, m->datt, m->tmp_b, a->qkv, a->att, B, T, C, H));
+        MU_TRY(mu_op_attention_bwd(g, m->dqkv, m->datt, m->tmp_b, a->qkv, a->att, B, T, C, H, 0));
         MU_TRY(mu_op_linear_bwd(g, m->tmp_b, GRAD(m, w->qkvw), GRAD(m, w->qkvb), m->dqkv, a->ln1, w->qkvw, N, C,
                                 3 * C, 0.0f));
         mu_op_layernorm_bwd(m->dres, GRAD(m, w->ln1w), GRAD(m, w->ln1b), m->tmp_b, res_in, w->ln1w, a->ln1_mean,

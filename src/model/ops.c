@@ -315,15 +315,30 @@ static int head_gemm(mu_gemm_ctx_t *g, int ta, int tb, int64_t m, int64_t n, int
     return mu_gemm(g, &d, A, Bm, Cm);
 }
 
+/* Causal blocking: query rows are cut into blocks of tb rows; row block [r0, r1) only
+ * needs keys [0, r1), and key block [c0, c1) only receives gradient from queries [c0, T).
+ * With nb blocks the products cost (nb + 1) / (2 nb) of the full T x T ones. */
+static int64_t attn_block(int64_t T, int64_t tb) {
+    if (tb > 0) return tb < T ? tb : T;
+    if (T < 128) return T;             /* one block: small T gains nothing */
+    int64_t b = (T + 15) / 16;         /* at most 16 blocks ... */
+    b = b < 64 ? 64 : b;               /* ... of at least 64 rows */
+    return (b + 15) / 16 * 16;
+}
+
 int mu_op_attention_fwd(mu_gemm_ctx_t *g, float *out, float *att, const float *qkv, int64_t B, int64_t T,
-                        int64_t C, int64_t H) {
+                        int64_t C, int64_t H, int64_t tb) {
     int64_t hs = C / H, C3 = 3 * C, TT = T * T;
     float scale = 1.0f / sqrtf((float)hs);
-    /* scores S[b,h] (T,T) = scale * q k^T; q, k (T,hs) read in place with row stride 3C */
-    for (int64_t b = 0; b < B; b++) {
-        const float *q = qkv + b * T * C3, *k = q + C;
-        MU_TRY(head_gemm(g, 0, 1, T, T, hs, scale, q, C3, hs, k, C3, hs, att + b * H * TT, T, TT, H));
-    }
+    tb = attn_block(T, tb);
+    /* scores S[b,h][r0:r1, 0:r1] = scale * q[r0:r1] k[0:r1]^T; q, k (T,hs) read in place, row stride 3C */
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t r0 = 0; r0 < T; r0 += tb) {
+            int64_t r1 = r0 + tb < T ? r0 + tb : T;
+            const float *q = qkv + (b * T + r0) * C3, *k = qkv + b * T * C3 + C;
+            MU_TRY(head_gemm(g, 0, 1, r1 - r0, r1, hs, scale, q, C3, hs, k, C3, hs, att + b * H * TT + r0 * T, T,
+                             TT, H));
+        }
     /* causal softmax per row t over j <= t (max-subtracted); masked entries become exact 0 */
 #pragma omp parallel for schedule(static)
     for (int64_t row = 0; row < B * H * T; row++) {
@@ -343,24 +358,34 @@ int mu_op_attention_fwd(mu_gemm_ctx_t *g, float *out, float *att, const float *q
         for (int64_t j = 0; j < n; j++) s[j] *= inv;
         for (int64_t j = n; j < T; j++) s[j] = 0.0f;
     }
-    /* out[b, :, h] (T,hs) = P (T,T) v (T,hs), written with row stride C (heads side by side) */
-    for (int64_t b = 0; b < B; b++) {
-        const float *v = qkv + b * T * C3 + 2 * C;
-        MU_TRY(head_gemm(g, 0, 0, T, hs, T, 1.0f, att + b * H * TT, T, TT, v, C3, hs, out + b * T * C, C, hs, H));
-    }
+    /* out[b, r0:r1, h] = P[r0:r1, 0:r1] v[0:r1], written with row stride C (heads side by side) */
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t r0 = 0; r0 < T; r0 += tb) {
+            int64_t r1 = r0 + tb < T ? r0 + tb : T;
+            const float *v = qkv + b * T * C3 + 2 * C;
+            MU_TRY(head_gemm(g, 0, 0, r1 - r0, hs, r1, 1.0f, att + b * H * TT + r0 * T, T, TT, v, C3, hs,
+                             out + (b * T + r0) * C, C, hs, H));
+        }
     return MU_OK;
 }
 
 int mu_op_attention_bwd(mu_gemm_ctx_t *g, float *dqkv, float *datt, const float *dout, const float *qkv,
-                        const float *att, int64_t B, int64_t T, int64_t C, int64_t H) {
+                        const float *att, int64_t B, int64_t T, int64_t C, int64_t H, int64_t tb) {
     int64_t hs = C / H, C3 = 3 * C, TT = T * T;
     float scale = 1.0f / sqrtf((float)hs);
+    tb = attn_block(T, tb);
     for (int64_t b = 0; b < B; b++) {
         const float *v = qkv + b * T * C3 + 2 * C, *dy = dout + b * T * C, *P = att + b * H * TT;
-        /* dP (T,T) = dY (T,hs) v^T */
-        MU_TRY(head_gemm(g, 0, 1, T, T, hs, 1.0f, dy, C, hs, v, C3, hs, datt + b * H * TT, T, TT, H));
-        /* dv (T,hs) = P^T dY */
-        MU_TRY(head_gemm(g, 1, 0, T, hs, T, 1.0f, P, T, TT, dy, C, hs, dqkv + b * T * C3 + 2 * C, C3, hs, H));
+        float *dv = dqkv + b * T * C3 + 2 * C;
+        for (int64_t r0 = 0; r0 < T; r0 += tb) {
+            int64_t r1 = r0 + tb < T ? r0 + tb : T;
+            /* dP[r0:r1, 0:r1] = dY[r0:r1] v[0:r1]^T */
+            MU_TRY(head_gemm(g, 0, 1, r1 - r0, r1, hs, 1.0f, dy + r0 * C, C, hs, v, C3, hs,
+                             datt + b * H * TT + r0 * T, T, TT, H));
+            /* dv[c0:c1] = P[c0:T, c0:c1]^T dY[c0:T]  (key block c0 = r0) */
+            MU_TRY(head_gemm(g, 1, 0, r1 - r0, hs, T - r0, 1.0f, P + r0 * T + r0, T, TT, dy + r0 * C, C, hs,
+                             dv + r0 * C3, C3, hs, H));
+        }
     }
     /* softmax backward per row: dS_j = P_j (dP_j - sum_i P_i dP_i), j <= t; 0 beyond */
 #pragma omp parallel for schedule(static)
@@ -377,9 +402,15 @@ int mu_op_attention_bwd(mu_gemm_ctx_t *g, float *dqkv, float *datt, const float 
     for (int64_t b = 0; b < B; b++) {
         const float *q = qkv + b * T * C3, *k = q + C, *dS = datt + b * H * TT;
         float *dq = dqkv + b * T * C3, *dk = dq + C;
-        /* dq = scale dS k ; dk = scale dS^T q */
-        MU_TRY(head_gemm(g, 0, 0, T, hs, T, scale, dS, T, TT, k, C3, hs, dq, C3, hs, H));
-        MU_TRY(head_gemm(g, 1, 0, T, hs, T, scale, dS, T, TT, q, C3, hs, dk, C3, hs, H));
+        for (int64_t r0 = 0; r0 < T; r0 += tb) {
+            int64_t r1 = r0 + tb < T ? r0 + tb : T;
+            /* dq[r0:r1] = scale dS[r0:r1, 0:r1] k[0:r1] */
+            MU_TRY(head_gemm(g, 0, 0, r1 - r0, hs, r1, scale, dS + r0 * T, T, TT, k, C3, hs, dq + r0 * C3, C3, hs,
+                             H));
+            /* dk[c0:c1] = scale dS[c0:T, c0:c1]^T q[c0:T] */
+            MU_TRY(head_gemm(g, 1, 0, r1 - r0, hs, T - r0, scale, dS + r0 * T + r0, T, TT, q + r0 * C3, C3, hs,
+                             dk + r0 * C3, C3, hs, H));
+        }
     }
     return MU_OK;
 }

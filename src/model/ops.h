@@ -71,13 +71,14 @@ void mu_op_residual_fwd(float *res_out, const float *res_in, const float *x, con
 
 /* Causal multi-head self-attention on a fused qkv (B,T,3C) (q | k | v, head h at columns
  * h*hs..h*hs+hs-1 of each): att (B,H,T,T) = softmax(q k^T / sqrt(hs)) with j > t masked
- * (stored as exact zeros), out (B,T,C) = att v, heads side by side. Four strided batched
- * gemms per sequence (batch over heads, no permute copies) and a row softmax. */
+ * (stored as exact zeros), out (B,T,C) = att v, heads side by side. Strided batched gemms
+ * per sequence and block of tb query rows (batch over heads, no permute copies), skipping
+ * the masked upper triangle block-wise; tb = 0 picks the block size (T < 128: one block). */
 int mu_op_attention_fwd(mu_gemm_ctx_t *g, float *out, float *att, const float *qkv, int64_t B, int64_t T,
-                        int64_t C, int64_t H);
-/* dqkv (B,T,3C) written from dout (B,T,C); datt (B,H,T,T) is scratch. */
+                        int64_t C, int64_t H, int64_t tb);
+/* dqkv (B,T,3C) written from dout (B,T,C); datt (B,H,T,T) is scratch; tb as in forward. */
 int mu_op_attention_bwd(mu_gemm_ctx_t *g, float *dqkv, float *datt, const float *dout, const float *qkv,
-                        const float *att, int64_t B, int64_t T, int64_t C, int64_t H);
+                        const float *att, int64_t B, int64_t T, int64_t C, int64_t H, int64_t tb);
 
 /* Softmax cross-entropy: logits (N,V), y (N) in [0,V). lse (N) = logsumexp per row,
  * losses (N) = lse - logits[y]. Returns the mean loss (summed in double, fixed order). */
