@@ -1,5 +1,6 @@
 /* cmd_train.c — `muon train`: resolve the config (defaults < --resume's config <
  * --config FILE < flags), print it, train with a progress display, handle signals. */
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -181,7 +182,10 @@ int cmd_train(int argc, char **argv) {
     }
     if (!resume) { /* the config a later --resume starts from */
         char p[4096];
-        mkdir(c->out, 0755);
+        if (mu_mkdir_p(c->out) != MU_OK) {
+            free(text);
+            return cli_fail("train", -1);
+        }
         snprintf(p, sizeof p, "%s/state.bin", c->out);
         if (access(p, F_OK) == 0) {
             fprintf(stderr, "muon train: %s already holds a run: resume it with --resume %s, or choose another --out\n",

@@ -92,6 +92,8 @@ MU_API double mu_time_s(void);                 /* monotonic seconds */
 /* ---- files ---- */
 /* Atomic replace: write to path.tmp.<pid>, fsync, rename, fsync the directory. */
 MU_API int mu_file_write_atomic(const char *path, const void *data, size_t len);
+/* mkdir -p: create dir and its parents; MU_EIO names the part that failed. */
+MU_API int mu_mkdir_p(const char *dir);
 /* Read a whole file into a malloc'd buffer (caller frees). */
 MU_API int mu_file_read_all(const char *path, void **data, size_t *len);
 /* CRC-32C style checksum used in every binary file the project writes (FNV-1a 64). */

@@ -62,6 +62,25 @@ int mu_file_write_atomic(const char *path, const void *data, size_t len) {
     return MU_OK;
 }
 
+int mu_mkdir_p(const char *dir) {
+    if (!dir || !*dir) return mu_set_error(MU_EINVAL, "mu_mkdir_p: empty path");
+    char p[4096];
+    if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p) return mu_set_error(MU_EINVAL, "%s: path too long", dir);
+    for (char *s = p + 1;; s++) {
+        int end = *s == 0;
+        if (*s == '/' || end) {
+            *s = 0;
+            if (mkdir(p, 0755) != 0 && errno != EEXIST)
+                return mu_set_error(MU_EIO, "%s: cannot create directory: %s", p, strerror(errno));
+            if (end) break;
+            *s = '/';
+        }
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) return mu_set_error(MU_EIO, "%s: not a directory", dir);
+    return MU_OK;
+}
+
 int mu_file_read_all(const char *path, void **data, size_t *len) {
     if (!path || !data || !len) return mu_set_error(MU_EINVAL, "mu_file_read_all: NULL argument");
     *data = NULL;

@@ -14,25 +14,6 @@ mu_prepare_config_t mu_prepare_config_default(void) {
     return (mu_prepare_config_t){.tokenizer = "byte", .val_fraction = 0.1, .source = NULL};
 }
 
-/* mkdir -p */
-static int make_dirs(const char *dir) {
-    char p[4096];
-    if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p) return mu_set_error(MU_EINVAL, "%s: path too long", dir);
-    for (char *s = p + 1;; s++) {
-        int end = *s == 0;
-        if (*s == '/' || end) {
-            *s = 0;
-            if (mkdir(p, 0755) != 0 && errno != EEXIST)
-                return mu_set_error(MU_EIO, "%s: cannot create directory: %s", p, strerror(errno));
-            if (end) break;
-            *s = '/';
-        }
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) return mu_set_error(MU_EIO, "%s: not a directory", dir);
-    return MU_OK;
-}
-
 /* Tokenize text and write one shard; *n_out gets the token count. */
 static int tokenize_write(const mu_tokenizer_t *tok, const char *path, const char *text, size_t len, int64_t *n_out) {
     int32_t *ids = malloc((len ? len : 1) * sizeof *ids); /* every tokenizer emits <= 1 id per byte */
@@ -65,7 +46,7 @@ int mu_prepare_text(const char *out_dir, const char *train_text, size_t train_le
         snprintf(split, sizeof split, "separate val text");
     }
     MU_REQUIRE(train_len > 0, "prepare: the train text is empty");
-    MU_TRY(make_dirs(out_dir));
+    MU_TRY(mu_mkdir_p(out_dir));
 
     char path[4096];
     int64_t n_train = 0, n_val = 0;

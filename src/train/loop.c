@@ -86,19 +86,6 @@ static void message(run_t *r, const char *fmt, ...) {
 
 static void path_in(char *buf, size_t cap, const char *dir, const char *name) { snprintf(buf, cap, "%s/%s", dir, name); }
 
-static int mkdir_p(const char *dir) {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = 0;
-            if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
-            *p = '/';
-        }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return -1;
-    return 0;
-}
-
 static int file_exists(const char *p) { return access(p, F_OK) == 0; }
 
 /* ---- checkpoints ---- */
@@ -383,7 +370,7 @@ int mu_train_run(const mu_train_config_t *c, mu_progress_fn cb, void *user, mu_t
     mu_machine_line(r.machine, sizeof r.machine);
     int rc = MU_OK;
     char p[4096];
-    if (mkdir_p(r.dir) != 0) return mu_set_error(MU_EIO, "%s: cannot create run directory: %s", r.dir, strerror(errno));
+    MU_TRY(mu_mkdir_p(r.dir));
     path_in(p, sizeof p, r.dir, "state.bin");
     if (!c->resume && file_exists(p))
         return mu_set_error(MU_EINVAL, "%s already holds a run: resume it with --resume %s, or choose another --out",
