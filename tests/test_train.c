@@ -48,14 +48,32 @@ static mu_train_config_t tiny_config(const char *data, const char *out) {
     return c;
 }
 
-static void read_weights(const char *dir, float **out, int64_t *n) {
-    char p[4096];
-    snprintf(p, sizeof p, "%s/model.safetensors", dir);
-    void *buf;
-    size_t len;
-    assert_int_equal(mu_file_read_all(p, &buf, &len), MU_OK);
-    *out = buf;
-    *n = (int64_t)len;
+/* Every tensor of RUN_A/model.safetensors equals RUN_B's bit for bit. */
+static void assert_same_weights(const char *a, const char *b, const char *what) {
+    mu_safetensors_t *sa, *sb;
+    char pa[600], pb[600];
+    snprintf(pa, sizeof pa, "%s/model.safetensors", a);
+    snprintf(pb, sizeof pb, "%s/model.safetensors", b);
+    assert_int_equal(mu_safetensors_open(&sa, pa), MU_OK);
+    assert_int_equal(mu_safetensors_open(&sb, pb), MU_OK);
+    assert_int_equal(mu_safetensors_count(sa), mu_safetensors_count(sb));
+    for (int32_t i = 0; i < mu_safetensors_count(sa); i++) {
+        const char *name = mu_safetensors_name(sa, i);
+        int32_t nd;
+        int64_t sh[4];
+        const char *dt;
+        assert_int_equal(mu_safetensors_info(sa, name, &nd, sh, &dt), MU_OK);
+        int64_t n = 1;
+        for (int k = 0; k < nd; k++) n *= sh[k];
+        float *x = malloc(sizeof(float) * (size_t)n), *y = malloc(sizeof(float) * (size_t)n);
+        assert_int_equal(mu_safetensors_read_f32(sa, name, x, n), MU_OK);
+        assert_int_equal(mu_safetensors_read_f32(sb, name, y, n), MU_OK);
+        if (memcmp(x, y, sizeof(float) * (size_t)n) != 0) fail_msg("tensor %s differs %s", name, what);
+        free(x);
+        free(y);
+    }
+    mu_safetensors_free(sa);
+    mu_safetensors_free(sb);
 }
 
 static void resume_case(mu_sched_kind_t kind, int accum, float dropout) {
@@ -88,37 +106,7 @@ static void resume_case(mu_sched_kind_t kind, int accum, float dropout) {
     assert_int_equal(mu_train_run(&c2, NULL, NULL, &res), MU_OK);
     assert_int_equal(res.steps_done, 12);
 
-    float *wa, *wb;
-    int64_t na, nb;
-    read_weights(a, &wa, &na);
-    read_weights(b, &wb, &nb);
-    /* Headers differ only in provenance metadata; compare the tensor bytes at the end. */
-    mu_safetensors_t *sa, *sb;
-    char pa[600], pb[600];
-    snprintf(pa, sizeof pa, "%s/model.safetensors", a);
-    snprintf(pb, sizeof pb, "%s/model.safetensors", b);
-    assert_int_equal(mu_safetensors_open(&sa, pa), MU_OK);
-    assert_int_equal(mu_safetensors_open(&sb, pb), MU_OK);
-    assert_int_equal(mu_safetensors_count(sa), mu_safetensors_count(sb));
-    for (int32_t i = 0; i < mu_safetensors_count(sa); i++) {
-        const char *name = mu_safetensors_name(sa, i);
-        int32_t nd;
-        int64_t sh[4];
-        const char *dt;
-        assert_int_equal(mu_safetensors_info(sa, name, &nd, sh, &dt), MU_OK);
-        int64_t n = 1;
-        for (int k = 0; k < nd; k++) n *= sh[k];
-        float *x = malloc(sizeof(float) * (size_t)n), *y = malloc(sizeof(float) * (size_t)n);
-        assert_int_equal(mu_safetensors_read_f32(sa, name, x, n), MU_OK);
-        assert_int_equal(mu_safetensors_read_f32(sb, name, y, n), MU_OK);
-        if (memcmp(x, y, sizeof(float) * (size_t)n) != 0) fail_msg("tensor %s differs after resume", name);
-        free(x);
-        free(y);
-    }
-    mu_safetensors_free(sa);
-    mu_safetensors_free(sb);
-    free(wa);
-    free(wb);
+    assert_same_weights(a, b, "after resume");
 }
 
 static void test_resume_constant(void **s) { resume_case(MU_SCHED_CONSTANT, 1, 0); }
@@ -286,29 +274,7 @@ static void test_crash_drill(void **s) {
         waitpid(pid, &status, 0);
         assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     }
-    mu_safetensors_t *sa, *sb;
-    char pa[600], pb[600];
-    snprintf(pa, sizeof pa, "%s/model.safetensors", ref);
-    snprintf(pb, sizeof pb, "%s/model.safetensors", run);
-    assert_int_equal(mu_safetensors_open(&sa, pa), MU_OK);
-    assert_int_equal(mu_safetensors_open(&sb, pb), MU_OK);
-    for (int32_t i = 0; i < mu_safetensors_count(sa); i++) {
-        const char *name = mu_safetensors_name(sa, i);
-        int32_t nd;
-        int64_t sh[4];
-        const char *dt;
-        assert_int_equal(mu_safetensors_info(sa, name, &nd, sh, &dt), MU_OK);
-        int64_t n = 1;
-        for (int k = 0; k < nd; k++) n *= sh[k];
-        float *x = malloc(sizeof(float) * (size_t)n), *y = malloc(sizeof(float) * (size_t)n);
-        assert_int_equal(mu_safetensors_read_f32(sa, name, x, n), MU_OK);
-        assert_int_equal(mu_safetensors_read_f32(sb, name, y, n), MU_OK);
-        if (memcmp(x, y, sizeof(float) * (size_t)n) != 0) fail_msg("tensor %s differs after crash drill", name);
-        free(x);
-        free(y);
-    }
-    mu_safetensors_free(sa);
-    mu_safetensors_free(sb);
+    assert_same_weights(ref, run, "after the crash drill");
 }
 
 static void test_schedule_in_metrics_and_eval(void **s) {

@@ -20,13 +20,7 @@ int cmd_eval(int argc, char **argv) {
         {"batch", OPT_I32, &batch, "windows per forward pass", 0},
         {"windows", OPT_I64, &windows, "evaluate only the first N windows (0: all)", 0},
         {"json", OPT_FLAG, &json, "print a JSON object", 0},
-        {"n-layer", OPT_I32, &over.n_layer, "model config when the file has no __metadata__", 0},
-        {"n-head", OPT_I32, &over.n_head, "(same)", 0},
-        {"d-model", OPT_I32, &over.d_model, "(same)", 0},
-        {"seq-len", OPT_I32, &over.seq_len, "(same)", 0},
-        {"vocab", OPT_I32, &over.vocab, "(same)", 0},
-        {"bias", OPT_I32, &over.bias, "(same) 0/1", 0},
-        {"tie", OPT_I32, &over.tie, "(same) 0/1", 0},
+        CLI_MODEL_OVERRIDE_OPTS(over),
         {"help", OPT_FLAG, &help, "this help", 1},
     };
     size_t n_opts = sizeof opts / sizeof opts[0];

@@ -60,13 +60,7 @@ int cmd_sample(int argc, char **argv) {
         {"temperature", OPT_F32, &temp, "softmax temperature (0: greedy)", 0},
         {"top-k", OPT_I32, &top_k, "sample among the k most likely tokens (0: all)", 0},
         {"seed", OPT_U64, &seed, "sampling seed", 0},
-        {"n-layer", OPT_I32, &over.n_layer, "model config when the file has no __metadata__", 0},
-        {"n-head", OPT_I32, &over.n_head, "(same)", 0},
-        {"d-model", OPT_I32, &over.d_model, "(same)", 0},
-        {"seq-len", OPT_I32, &over.seq_len, "(same)", 0},
-        {"vocab", OPT_I32, &over.vocab, "(same)", 0},
-        {"bias", OPT_I32, &over.bias, "(same) 0/1", 0},
-        {"tie", OPT_I32, &over.tie, "(same) 0/1", 0},
+        CLI_MODEL_OVERRIDE_OPTS(over),
         {"help", OPT_FLAG, &help, "this help", 1},
     };
     size_t n_opts = sizeof opts / sizeof opts[0];

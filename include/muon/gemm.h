@@ -69,6 +69,13 @@ MU_API size_t mu_gemm_plan_size(const mu_gemm_ctx_t *g); /* bytes plan_string ne
 MU_API int mu_gemm_plan_load(mu_gemm_ctx_t *g, const char *plan); /* entries override earlier choices */
 MU_API const char *mu_engine_name(mu_engine_t e);
 MU_API int mu_engine_parse(const char *s, mu_engine_t *out);
+/* Symmetric rank-k product, both triangles written: C (n,n) = alpha·A·Aᵀ + beta·C with A
+ * stored (n,k) (trans = 0), or alpha·Aᵀ·A + beta·C with A stored (k,n) (trans = 1).
+ * fp32 on an OpenBLAS/AUTO context uses cblas_ssyrk (half the flops of a gemm) and
+ * mirrors the triangle (so with beta != 0, C must already be symmetric); bf16 or a
+ * oneDNN context runs the full product via mu_gemm. */
+MU_API int mu_gemm_syrk(mu_gemm_ctx_t *g, int32_t trans, int64_t n, int64_t k, float alpha, const float *A,
+                        int64_t lda, float beta, float *C, int64_t ldc, mu_prec_t prec);
 /* Whether this CPU/build can run bf16 products (AVX512-BF16 or AMX through oneDNN). */
 MU_API int mu_gemm_bf16_available(void);
 

@@ -68,6 +68,9 @@ typedef struct {
     int (*update)(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float *state, mu_param_t *p);
     /* custom printing (NULL: generic "name(key=value,...)"); lr = the group's base LR */
     int (*describe)(const mu_tstep_t *s, float lr, char *buf, size_t cap);
+    /* init-time check of parameter p for this link (NULL: any tensor); who names the link
+     * for messages ("optim preset 'muon': matrix.orth"); gemm may be NULL */
+    int (*check)(const mu_tstep_t *s, const mu_param_t *p, const mu_gemm_ctx_t *gemm, const char *who);
 } mu_transform_t;
 
 struct mu_tstep {
@@ -82,6 +85,29 @@ extern const mu_transform_t mu_tr_adam;   /* adam.c: bias-corrected m/(sqrt(v)+e
 extern const mu_transform_t mu_tr_decay;  /* decay.c: W <- (1 - lr*wd) W           */
 extern const mu_transform_t mu_tr_apply;  /* apply.c: W <- W - lr*U                */
 extern const mu_transform_t mu_tr_scale;  /* scale.c: U <- a*U                     */
+extern const mu_transform_t mu_tr_orth;   /* orthogonalize.c: U <- orth(U) per view */
+extern const mu_transform_t mu_tr_shape_scale;     /* shape_scale.c: U <- a(m,n)*U  */
+extern const mu_transform_t mu_tr_spectral_renorm; /* spectral_renorm.c: U <- U/σmax */
+extern const mu_transform_t mu_tr_rms_match;       /* rms_match.c: RMS(U) <- rho    */
+extern const mu_transform_t mu_tr_adaptive;        /* adaptive.c: Muon++ factor A_t */
+
+/* ---- views.c: how a matrix transform cuts a parameter into matrices ----
+ * split (the `split` key of matrix transforms, config qkv_split):
+ *   fused: the whole (rows, cols) tensor is one matrix;
+ *   qkv:   n_split row blocks (fused qkv = three (C, C) matrices), the default;
+ *   head:  qkv, then each logical matrix cut into n_head row blocks (n_head > 0).
+ * Level MU_VIEW_ORTH is what orth sees (heads under `head`); MU_VIEW_LOGICAL is
+ * the logical matrix (q, k, v) that shapes, norms and scales refer to. Views are
+ * contiguous row blocks: view i starts at i*rows*cols. */
+enum { MU_SPLIT_FUSED = 0, MU_SPLIT_QKV = 1, MU_SPLIT_HEAD = 2 };
+enum { MU_VIEW_ORTH = 0, MU_VIEW_LOGICAL = 1 };
+extern const char *const mu_split_names[];   /* "fused", "qkv", "head", NULL */
+/* Number of views (>= 1) and the shape of each. Call mu_views_check first. */
+int64_t mu_param_views(const mu_param_t *p, int32_t split, int32_t level, int64_t *rows, int64_t *cols);
+/* 2-D and evenly divisible under split, else MU_EINVAL naming who and the parameter. */
+int mu_views_check(const mu_param_t *p, int32_t split, const char *who);
+/* Σ a_i b_i in double, fixed order (deterministic for any thread count). */
+double mu_dot_f64(const float *a, const float *b, int64_t n);
 
 /* ---- chain.c ---- */
 const mu_transform_t *mu_transform_find(const char *name);  /* NULL if unknown */

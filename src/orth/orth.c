@@ -1,0 +1,148 @@
+/* orth.c — mu_orth dispatch: argument checks, the finiteness/Frobenius pass,
+ * normalization, the short-side transposition, workspace sizes, names and FLOPs.
+ *
+ * Shapes: X (m, n) row-major; r = min(m, n), cc = max(m, n). Polynomial kinds iterate
+ * on the short-side matrix Y (r, cc): Y = s·X when m <= n, Y = s·Xᵀ when m > n, with
+ * s = 1/(‖X‖_F + eps) (ns5, cubic, quintic) or 1/(1.01·‖X‖_F + eps) (pe), and write
+ * out = Y_T (or Y_Tᵀ). Workspace (floats): 2·r·cc (two iterates) + 2·r² (XXᵀ and the
+ * polynomial in it); when m <= n the caller's out serves as one of the iterates. */
+#include <math.h>
+
+#include "base/util.h"
+#include "orth/orth_impl.h"
+
+mu_orth_config_t mu_orth_config_default(void) {
+    mu_orth_config_t c;
+    memset(&c, 0, sizeof c);
+    c.kind = MU_ORTH_NS5;
+    c.steps = 5;
+    c.prec = MU_PREC_F32;
+    c.use_syrk = 1;
+    c.exact_double = 0;
+    c.eps = 1e-7f;
+    return c;
+}
+
+static const char *const kind_names[] = {"ns5", "pe", "cubic", "quintic", "exact"};
+
+const char *mu_orth_kind_name(mu_orth_kind_t k) {
+    return (k >= MU_ORTH_NS5 && k <= MU_ORTH_EXACT) ? kind_names[k] : "unknown";
+}
+
+int mu_orth_kind_parse(const char *s, mu_orth_kind_t *out) {
+    MU_REQUIRE(s && out, "mu_orth_kind_parse: NULL argument");
+    for (int k = 0; k <= MU_ORTH_EXACT; k++)
+        if (!strcmp(s, kind_names[k])) {
+            *out = (mu_orth_kind_t)k;
+            return MU_OK;
+        }
+    if (!strcmp(s, "polar-express")) {
+        *out = MU_ORTH_PE;
+        return MU_OK;
+    }
+    return mu_set_error(MU_EINVAL, "orth kind '%s' unknown: expected ns5, pe, cubic, quintic or exact", s);
+}
+
+size_t mu_orth_workspace_floats(int64_t m, int64_t n, const mu_orth_config_t *c) {
+    if (m <= 0 || n <= 0 || !c) return 0;
+    if (c->kind == MU_ORTH_EXACT) return mu_orth_exact_workspace_floats(m, n, c->exact_double);
+    size_t r = (size_t)(m < n ? m : n), cc = (size_t)(m < n ? n : m);
+    return 2 * r * cc + 2 * r * r;
+}
+
+double mu_orth_flops(int64_t m, int64_t n, const mu_orth_config_t *c) {
+    if (m <= 0 || n <= 0 || !c) return 0;
+    double r = (double)(m < n ? m : n), cc = (double)(m < n ? n : m);
+    if (c->kind == MU_ORTH_EXACT) /* nominal: R-SVD with U and V (Golub–Van Loan 6cr² + 20r³) + P·Qᵀ (2r²c) */
+        return 6 * cc * r * r + 20 * r * r * r + 2 * r * r * cc;
+    /* per iteration: A = XXᵀ (syrk: r²c; gemm: 2r²c), A·A (2r³, skipped when the c
+     * coefficient is 0), (aI + bA + cA²)·X (2r²c). Spec §1.1 counts 4r²c + 2r³ (gemm XXᵀ). */
+    double xxt = (c->use_syrk && c->prec == MU_PREC_F32) ? r * r * cc : 2 * r * r * cc;
+    double total = 0;
+    for (int32_t k = 0; k < c->steps; k++) {
+        double a, b, q;
+        if (mu_orth_coeffs(c->kind, k, &a, &b, &q) < 0) return 0;
+        total += xxt + 2 * r * r * cc + (q != 0 ? 2 * r * r * r : 0);
+    }
+    return total;
+}
+
+static int check_config(const mu_orth_config_t *c) {
+    MU_REQUIRE(c->kind >= MU_ORTH_NS5 && c->kind <= MU_ORTH_EXACT,
+               "mu_orth: config kind %d unknown: expected ns5 (0), pe (1), cubic (2), quintic (3) or exact (4)",
+               (int)c->kind);
+    MU_REQUIRE(c->steps >= 0 && c->steps <= 1000, "mu_orth: config steps %d out of range: expected 0..1000",
+               (int)c->steps);
+    MU_REQUIRE(c->prec == MU_PREC_F32 || c->prec == MU_PREC_BF16,
+               "mu_orth: config prec %d unknown: expected f32 (0) or bf16 (1)", (int)c->prec);
+    MU_REQUIRE(isfinite(c->eps) && c->eps >= 0, "mu_orth: config eps %g must be finite and >= 0", (double)c->eps);
+    if (c->prec == MU_PREC_BF16) {
+        if (c->kind == MU_ORTH_EXACT)
+            return mu_set_error(MU_EUNSUPPORTED, "mu_orth: kind exact has no bf16 path (LAPACK works in fp32/fp64); "
+                                "use prec f32");
+        if (!mu_gemm_bf16_available())
+            return mu_set_error(MU_EUNSUPPORTED, "mu_orth: prec bf16 needs a CPU with AVX512-BF16 or AMX (oneDNN ISA "
+                                "here: %s); use prec f32", mu_onednn_isa());
+    }
+    return MU_OK;
+}
+
+/* Σ x² in double over X (m·n): overflow-free for any finite float input, and
+ * non-finite exactly when X holds a NaN or an Inf. */
+static double sum_squares(const float *X, size_t len) {
+    double s = 0;
+#pragma omp parallel for reduction(+ : s) schedule(static) if (len >= 65536)
+    for (size_t i = 0; i < len; i++) s += (double)X[i] * (double)X[i];
+    return s;
+}
+
+/* dst (cols, rows) = scale · srcᵀ, src (rows, cols) row-major; 32×32 tiles. */
+static void transpose_scaled(const float *src, int64_t rows, int64_t cols, double scale, float *dst) {
+    const int64_t bs = 32;
+#pragma omp parallel for collapse(2) schedule(static) if (rows * cols >= 65536)
+    for (int64_t ib = 0; ib < rows; ib += bs)
+        for (int64_t jb = 0; jb < cols; jb += bs) {
+            int64_t ie = ib + bs < rows ? ib + bs : rows, je = jb + bs < cols ? jb + bs : cols;
+            for (int64_t j = jb; j < je; j++)
+                for (int64_t i = ib; i < ie; i++) dst[j * rows + i] = (float)(scale * (double)src[i * cols + j]);
+        }
+}
+
+static void copy_scaled(const float *src, size_t len, double scale, float *dst) {
+#pragma omp parallel for schedule(static) if (len >= 65536)
+    for (size_t i = 0; i < len; i++) dst[i] = (float)(scale * (double)src[i]);
+}
+
+int mu_orth(mu_gemm_ctx_t *g, const mu_orth_config_t *c, const float *X, int64_t m, int64_t n, float *out,
+            float *work) {
+    MU_REQUIRE(g && c && X && out && work, "mu_orth: NULL argument (ctx %p, config %p, X %p, out %p, work %p)",
+               (void *)g, (const void *)c, (const void *)X, (void *)out, (void *)work);
+    MU_REQUIRE(m > 0 && n > 0, "mu_orth: matrix is (%lld, %lld): both sides must be positive", (long long)m,
+               (long long)n);
+    MU_TRY(check_config(c));
+    size_t len = (size_t)m * (size_t)n;
+    double ss = sum_squares(X, len);
+    if (!isfinite(ss))
+        return mu_set_error(MU_ENONFINITE, "mu_orth: input (%lld, %lld) holds NaN or Inf; output left untouched",
+                            (long long)m, (long long)n);
+    if (ss == 0) { /* orth(0) = 0: no direction to keep */
+        memset(out, 0, len * sizeof *out);
+        return MU_OK;
+    }
+    if (c->kind == MU_ORTH_EXACT) return mu_orth_exact_run(g, c, X, m, n, out, work);
+
+    int64_t r = m < n ? m : n, cc = m < n ? n : m;
+    int transposed = m > n;
+    double norm = sqrt(ss);
+    double scale = 1.0 / ((c->kind == MU_ORTH_PE ? 1.01 : 1.0) * norm + (double)c->eps);
+    /* iterates: when not transposed the result can land directly in out */
+    float *X0 = transposed ? work + 2 * (size_t)r * (size_t)r + (size_t)r * (size_t)cc : out;
+    float *X1 = work + 2 * (size_t)r * (size_t)r;
+    float *A = work, *B = work + (size_t)r * (size_t)r;
+    float *start = (c->steps % 2 == 0) ? X0 : X1;
+    if (transposed) transpose_scaled(X, m, n, scale, start);
+    else copy_scaled(X, len, scale, start); /* in place when start == out == X */
+    MU_TRY(mu_orth_poly_run(g, c, r, cc, X0, X1, A, B));
+    if (transposed) transpose_scaled(X0, r, cc, 1.0, out);
+    return MU_OK;
+}

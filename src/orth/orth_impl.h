@@ -1,0 +1,21 @@
+/* orth_impl.h — internal interface between the orth dispatcher (orth.c) and its
+ * kernels: polynomial iterations (poly.c) and the exact polar factor (exact.c). */
+#ifndef MU_ORTH_IMPL_H
+#define MU_ORTH_IMPL_H
+
+#include "muon/orth.h"
+
+/* Run c->steps polynomial iterations on the normalized short-side matrix X (r, cc),
+ * r <= cc, row-major. The iterate ping-pongs between X0 and X1; the first iterate
+ * must be in X0 when steps is even and in X1 when odd, so the result ends in X0.
+ * A, B: r*r floats each. */
+int mu_orth_poly_run(mu_gemm_ctx_t *g, const mu_orth_config_t *c, int64_t r, int64_t cc, float *X0, float *X1,
+                     float *A, float *B);
+
+/* Exact polar factor P·Qᵀ of X (m, n) into out (may alias X); work from
+ * mu_orth_exact_workspace_floats. X is known finite and non-zero. */
+int mu_orth_exact_run(mu_gemm_ctx_t *g, const mu_orth_config_t *c, const float *X, int64_t m, int64_t n, float *out,
+                      float *work);
+size_t mu_orth_exact_workspace_floats(int64_t m, int64_t n, int exact_double);
+
+#endif

@@ -1,0 +1,91 @@
+/* poly.c — odd matrix polynomials that push every singular value towards 1.
+ *
+ * One iteration with coefficients (a, b, c) on X (r, cc), r <= cc, row-major:
+ *   A = X·Xᵀ                  (r, r)   symmetric rank-cc product (syrk) or gemm
+ *   B = a·I + b·A + c·A·A     (r, r)   = p(XXᵀ) with p(y) = a + b·y + c·y²
+ *   X ← B·X                   (r, cc)  = a·X + b·(XXᵀ)X + c·(XXᵀ)²X
+ * On a singular value σ this is σ ← σ·(a + bσ² + cσ⁴), so singular vectors are kept
+ * and the null space (σ = 0) stays exactly 0. Folding a·X into B's diagonal saves a
+ * pass over X; X·Xᵀ through syrk costs r²cc flops instead of 2r²cc.
+ *
+ * Coefficient sources:
+ *   ns5      Keller Jordan's Muon (3.4445, −4.7750, 2.0315) every iteration.
+ *   pe       Polar Express (Amsel et al. 2025, arXiv 2505.16932; NoahAmsel/PolarExpress):
+ *            optimal_composition(l=1e-3, 8 iterations, safety 1e-2, cushion 0.02). Rows 1–7 are
+ *            stored already divided by the safety factor, p(x) ← p(x/1.01):
+ *            (a, b, c) ← (a/1.01, b/1.01³, c/1.01⁵); row 8 = (15/8, −10/8, 3/8) unchanged and reused
+ *            for every later iteration.
+ *   cubic    Newton–Schulz (1.5, −0.5, 0): converges to the exact polar factor.
+ *   quintic  (1.875, −1.25, 0.375) = (15/8, −10/8, 3/8): quintic Newton–Schulz, the second-order
+ *            Taylor expansion of (XXᵀ)^(−1/2) around I (Higham, Functions of Matrices §8.3). */
+#include "base/util.h"
+#include "orth/orth_impl.h"
+
+/* Polar Express, adjusted rows (full precision from the raw rows of the released
+ * generator output; tests/test_orth.c recomputes them from the raw rows). */
+static const double pe_table[8][3] = {
+    {8.2051604140055741, -22.901934987056048, 16.460724910180314},
+    {4.0663951599427746, -2.8611540867551426, 0.51839952266947409},
+    {3.9095949044379155, -2.8233517350395161, 0.52503697693900253},
+    {3.2855640171986153, -2.4153019596359449, 0.48529406552790866},
+    {2.2778732870839771, -1.619821765265441, 0.39848078704168355},
+    {1.8725756512746514, -1.2307042574884297, 0.35851616209511666},
+    {1.8564371097558889, -1.2132392819185351, 0.35679978941375945},
+    {1.875, -1.25, 0.375},
+};
+
+int mu_orth_coeffs(mu_orth_kind_t kind, int32_t k, double *a, double *b, double *c) {
+    MU_REQUIRE(a && b && c, "mu_orth_coeffs: NULL output");
+    MU_REQUIRE(k >= 0, "mu_orth_coeffs: iteration %d must be >= 0", (int)k);
+    switch (kind) {
+    case MU_ORTH_NS5: *a = 3.4445, *b = -4.7750, *c = 2.0315; return MU_OK;
+    case MU_ORTH_PE: {
+        const double *row = pe_table[k < 8 ? k : 7];
+        *a = row[0], *b = row[1], *c = row[2];
+        return MU_OK;
+    }
+    case MU_ORTH_CUBIC: *a = 1.5, *b = -0.5, *c = 0.0; return MU_OK;
+    case MU_ORTH_QUINTIC: *a = 1.875, *b = -1.25, *c = 0.375; return MU_OK;
+    case MU_ORTH_EXACT:
+        return mu_set_error(MU_EINVAL, "mu_orth_coeffs: kind exact is not a polynomial iteration");
+    default:
+        return mu_set_error(MU_EINVAL, "mu_orth_coeffs: kind %d unknown", (int)kind);
+    }
+}
+
+int mu_orth_poly_run(mu_gemm_ctx_t *g, const mu_orth_config_t *c, int64_t r, int64_t cc, float *X0, float *X1,
+                     float *A, float *B) {
+    float *cur = (c->steps % 2 == 0) ? X0 : X1, *nxt = (cur == X0) ? X1 : X0;
+    const size_t rr = (size_t)r * (size_t)r;
+    for (int32_t k = 0; k < c->steps; k++) {
+        double a, b, q;
+        MU_TRY(mu_orth_coeffs(c->kind, k, &a, &b, &q));
+        /* A (r, r) = cur·curᵀ */
+        if (c->use_syrk) {
+            MU_TRY(mu_gemm_syrk(g, 0, r, cc, 1.0f, cur, cc, 0.0f, A, r, c->prec));
+        } else {
+            mu_gemm_desc_t d = mu_gemm_desc(0, 1, r, r, cc, 1.0f, 0.0f);
+            d.prec = c->prec;
+            MU_TRY(mu_gemm(g, &d, cur, cur, A));
+        }
+        /* B = b·A + q·A·A (A symmetric, so A·A needs no transpose), then + a·I */
+        if (q != 0) {
+            memcpy(B, A, rr * sizeof *B);
+            mu_gemm_desc_t d = mu_gemm_desc(0, 0, r, r, r, (float)q, (float)b);
+            d.prec = c->prec;
+            MU_TRY(mu_gemm(g, &d, A, A, B));
+        } else {
+            const float bf = (float)b;
+            for (size_t i = 0; i < rr; i++) B[i] = bf * A[i];
+        }
+        for (int64_t i = 0; i < r; i++) B[i * r + i] += (float)a;
+        /* nxt (r, cc) = B (r, r) · cur (r, cc) */
+        mu_gemm_desc_t d = mu_gemm_desc(0, 0, r, cc, r, 1.0f, 0.0f);
+        d.prec = c->prec;
+        MU_TRY(mu_gemm(g, &d, B, cur, nxt));
+        float *t = cur;
+        cur = nxt;
+        nxt = t;
+    }
+    return MU_OK;
+}
