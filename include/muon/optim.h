@@ -25,8 +25,24 @@
 extern "C" {
 #endif
 
+/* Matrix views of a fused qkv weight for orthogonalizing presets (config qkv_split). */
+typedef enum {
+    MU_QKV_FUSED = 0,     /* the (3C, C) tensor is one matrix */
+    MU_QKV_SPLIT = 1,     /* three (C, C) matrices (default) */
+    MU_QKV_HEAD = 2       /* each of them cut into n_head row blocks for orth */
+} mu_qkv_split_t;
+
+/* Update scale after orth (config scale_mode; -1 = the preset's). */
+typedef enum {
+    MU_SCALE_KELLER = 0,    /* sqrt(max(1, m/n)) */
+    MU_SCALE_MOONLIGHT = 1, /* 0.2 sqrt(max(m, n)) */
+    MU_SCALE_SPECTRAL = 2,  /* sqrt(m/n) */
+    MU_SCALE_NONE = 3,      /* 1 */
+    MU_SCALE_PION = 4       /* 2 sqrt(max(m, n)) */
+} mu_scale_mode_t;
+
 typedef struct {
-    const char *preset;   /* "adamw" | "sgd" (later issues add muon, muonpp, ...) */
+    const char *preset;   /* adamw | sgd | muon | muon-moonlight | muon-pe | muon-exact | muonpp */
     float lr;             /* main LR: matrix group of orthogonalizing presets, all groups for adamw */
     float aux_lr;         /* LR of the AdamW groups of orthogonalizing presets; <= 0: preset default */
     float weight_decay;   /* decoupled, lr-scaled: W <- (1 - lr*wd) W */
@@ -35,7 +51,20 @@ typedef struct {
     int32_t nesterov;
     int32_t decay_gains;  /* 1: apply weight decay to gains and biases too (default 0) */
     int32_t decay_embed;  /* 1: apply weight decay to embeddings (default 1, as nanoGPT: all 2-D) */
+    /* orthogonalizing presets (ignored by adamw/sgd) */
+    int32_t qkv_split;    /* mu_qkv_split_t (default MU_QKV_SPLIT) */
+    int32_t orth_kind;    /* mu_orth_kind_t (muon/orth.h); -1 (default): the preset's */
+    int32_t orth_steps;   /* iterations of polynomial kinds; 0 (default): the preset's (5) */
+    int32_t orth_prec;    /* mu_prec_t: MU_PREC_F32 (default) | MU_PREC_BF16 (init fails without bf16) */
+    int32_t scale_mode;   /* mu_scale_mode_t; -1 (default): the preset's */
+    int32_t power_iters;  /* muonpp spectral_renorm power iterations; 0 (default): the preset's (8) */
+    int32_t adaptive;     /* muonpp adaptive factor A_t (our reconstruction): 0 off (default), 1 on */
+    float kappa;          /* muonpp adaptive target ‖W‖₂ ≈ kappa·s; <= 0: the preset's (1) */
 } mu_optim_config_t;
+
+/* "fused" | "qkv" | "head" and "keller" | "moonlight" | "spectral" | "none" | "pion". */
+MU_API int mu_optim_qkv_split_parse(const char *s, int32_t *out);
+MU_API int mu_optim_scale_parse(const char *s, int32_t *out);
 
 MU_API mu_optim_config_t mu_optim_config_default(void);
 /* The defaults with a preset's recommended values applied (its "defaults" row). */

@@ -9,7 +9,9 @@
 
 /* Every transform kind, by name (add a line here for a new transform). */
 static const mu_transform_t *const registry[] = {
-    &mu_tr_ema, &mu_tr_sum, &mu_tr_adam, &mu_tr_decay, &mu_tr_apply, &mu_tr_scale,
+    &mu_tr_ema,        &mu_tr_sum,         &mu_tr_adam,          &mu_tr_decay,
+    &mu_tr_apply,      &mu_tr_scale,       &mu_tr_orth,          &mu_tr_shape_scale,
+    &mu_tr_spectral_renorm, &mu_tr_rms_match, &mu_tr_adaptive,
 };
 #define N_REGISTRY ((int)(sizeof registry / sizeof registry[0]))
 

@@ -1,5 +1,6 @@
 /* group.c — parameter groups: select registry records by role (and weight-decay
  * eligibility) and build each group's concrete chain from the preset row. */
+#include <math.h>
 #include <stdio.h>
 
 #include "base/util.h"
@@ -44,6 +45,14 @@ float mu_src_value(mu_src_t src, const mu_optim_config_t *cfg, const mu_preset_t
     case MU_SRC_EPS: return cfg->eps;
     case MU_SRC_MOMENTUM: return cfg->momentum;
     case MU_SRC_NESTEROV: return (float)cfg->nesterov;
+    case MU_SRC_QKV_SPLIT: return (float)cfg->qkv_split;
+    case MU_SRC_ORTH_KIND: return cfg->orth_kind >= 0 ? (float)cfg->orth_kind : NAN;
+    case MU_SRC_ORTH_STEPS: return cfg->orth_steps > 0 ? (float)cfg->orth_steps : NAN;
+    case MU_SRC_ORTH_PREC: return (float)cfg->orth_prec;
+    case MU_SRC_SCALE: return cfg->scale_mode >= 0 ? (float)cfg->scale_mode : NAN;
+    case MU_SRC_POWER_ITERS: return cfg->power_iters > 0 ? (float)cfg->power_iters : NAN;
+    case MU_SRC_ADAPTIVE: return (float)cfg->adaptive;
+    case MU_SRC_KAPPA: return cfg->kappa > 0 ? cfg->kappa : NAN;
     default: return 0.0f;
     }
 }
@@ -61,6 +70,7 @@ static int build_chain(mu_group_t *g, const mu_group_spec_t *gs, const mu_preset
         for (int k = 0; k < MU_TR_MAX_KEYS && ls->bind[k].key; k++) {
             const mu_bind_t *b = &ls->bind[k];
             float v = b->src == MU_SRC_CONST ? b->value : mu_src_value(b->src, cfg, pr);
+            if (isnan(v)) v = b->value;  // config field unset: the preset's value
             MU_TRY(mu_tstep_set(s, b->key, v, ctx));
         }
     }

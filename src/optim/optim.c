@@ -24,8 +24,40 @@ mu_optim_config_t mu_optim_config_default(void) {
         .nesterov = 0,
         .decay_gains = 0,
         .decay_embed = 1,
+        .qkv_split = MU_QKV_SPLIT,
+        .orth_kind = -1,
+        .orth_steps = 0,
+        .orth_prec = MU_PREC_F32,
+        .scale_mode = -1,
+        .power_iters = 0,
+        .adaptive = 0,
+        .kappa = 0.0f,
     };
     return c;
+}
+
+/* Index of s in a NULL-terminated name list, or MU_EINVAL listing the names. */
+static int parse_name(const char *s, const char *const *names, const char *what, int32_t *out) {
+    MU_REQUIRE(out, "%s: out is NULL", what);
+    char valid[128] = "";
+    size_t len = 0;
+    for (int32_t i = 0; names[i]; i++) {
+        if (s && strcmp(s, names[i]) == 0) {
+            *out = i;
+            return MU_OK;
+        }
+        len = mu_str_append(valid, sizeof valid, len, "%s%s", i ? ", " : "", names[i]);
+    }
+    return mu_set_error(MU_EINVAL, "%s '%s': unknown (valid: %s)", what, s ? s : "(null)", valid);
+}
+
+int mu_optim_qkv_split_parse(const char *s, int32_t *out) {
+    return parse_name(s, mu_split_names, "optim.qkv_split", out);
+}
+
+int mu_optim_scale_parse(const char *s, int32_t *out) {
+    static const char *const names[] = {"keller", "moonlight", "spectral", "none", "pion", NULL};
+    return parse_name(s, names, "optim.scale_mode", out);
 }
 
 int mu_optim_presets(char *buf, size_t cap) { return mu_preset_list(buf, cap); }
@@ -52,6 +84,14 @@ int mu_optim_config_for_preset(const char *preset, mu_optim_config_t *out) {
         case MU_SRC_EPS: c.eps = v; break;
         case MU_SRC_MOMENTUM: c.momentum = v; break;
         case MU_SRC_NESTEROV: c.nesterov = (int32_t)v; break;
+        case MU_SRC_QKV_SPLIT: c.qkv_split = (int32_t)v; break;
+        case MU_SRC_ORTH_KIND: c.orth_kind = (int32_t)v; break;
+        case MU_SRC_ORTH_STEPS: c.orth_steps = (int32_t)v; break;
+        case MU_SRC_ORTH_PREC: c.orth_prec = (int32_t)v; break;
+        case MU_SRC_SCALE: c.scale_mode = (int32_t)v; break;
+        case MU_SRC_POWER_ITERS: c.power_iters = (int32_t)v; break;
+        case MU_SRC_ADAPTIVE: c.adaptive = (int32_t)v; break;
+        case MU_SRC_KAPPA: c.kappa = v; break;
         default: break;
         }
     }
@@ -75,6 +115,22 @@ static int check_config(const mu_optim_config_t *c) {
                c->decay_gains);
     MU_REQUIRE(c->decay_embed == 0 || c->decay_embed == 1, "optim.decay_embed = %d: must be 0 or 1",
                c->decay_embed);
+    MU_REQUIRE(c->qkv_split >= MU_QKV_FUSED && c->qkv_split <= MU_QKV_HEAD,
+               "optim.qkv_split = %d: must be 0 (fused), 1 (qkv) or 2 (head)", c->qkv_split);
+    MU_REQUIRE(c->orth_kind >= -1 && c->orth_kind <= 4,
+               "optim.orth_kind = %d: must be -1 (preset) or 0..4 (ns5, pe, cubic, quintic, exact)", c->orth_kind);
+    MU_REQUIRE(c->orth_steps >= 0 && c->orth_steps <= 100, "optim.orth_steps = %d: must be in [0, 100] (0: preset)",
+               c->orth_steps);
+    MU_REQUIRE(c->orth_prec == MU_PREC_F32 || c->orth_prec == MU_PREC_BF16,
+               "optim.orth_prec = %d: must be 0 (f32) or 1 (bf16)", c->orth_prec);
+    MU_REQUIRE(c->scale_mode >= -1 && c->scale_mode <= MU_SCALE_PION,
+               "optim.scale_mode = %d: must be -1 (preset) or 0..4 (keller, moonlight, spectral, none, pion)",
+               c->scale_mode);
+    MU_REQUIRE(c->power_iters >= 0 && c->power_iters <= 10000,
+               "optim.power_iters = %d: must be in [0, 10000] (0: preset)", c->power_iters);
+    MU_REQUIRE(c->adaptive == 0 || c->adaptive == 1, "optim.adaptive = %d: must be 0 or 1", c->adaptive);
+    MU_REQUIRE(isfinite(c->kappa) && c->kappa >= 0, "optim.kappa = %g: must be finite and >= 0 (0: preset)",
+               (double)c->kappa);
     return MU_OK;
 }
 
@@ -104,6 +160,17 @@ static int optim_setup(mu_optim_t *o, const mu_optim_config_t *cfg, mu_param_t *
     o->cfg.preset = o->preset_name;  // the copy owns its name
     while (o->n_groups < MU_PRESET_MAX_GROUPS && pr->groups[o->n_groups].name) o->n_groups++;
     MU_TRY(mu_groups_build(o->groups, pr, cfg, params, n_params));
+    // every link may refuse a member (a 1-D tensor routed to orth, bf16 without hardware)
+    for (int32_t g = 0; g < o->n_groups; g++) {
+        const mu_group_t *G = &o->groups[g];
+        for (int32_t i = 0; i < G->n_links; i++) {
+            const mu_tstep_t *s = &G->links[i];
+            if (!s->tr->check) continue;
+            char who[128];
+            snprintf(who, sizeof who, "optim preset '%s': %s.%s", pr->name, G->name, s->tr->name);
+            for (int32_t j = 0; j < G->n_members; j++) MU_TRY(s->tr->check(s, &params[G->members[j]], o->gemm, who));
+        }
+    }
 
     // lay out the state arena; size U and scratch by the largest tensor
     size_t off = 0, max_numel = 1, max_scratch = 0;

@@ -26,13 +26,22 @@ typedef enum {
     MU_SRC_BETA2,
     MU_SRC_EPS,
     MU_SRC_MOMENTUM,
-    MU_SRC_NESTEROV
+    MU_SRC_NESTEROV,
+    /* the fields below fall back to the row's value when the config leaves them unset */
+    MU_SRC_QKV_SPLIT,
+    MU_SRC_ORTH_KIND,
+    MU_SRC_ORTH_STEPS,
+    MU_SRC_ORTH_PREC,
+    MU_SRC_SCALE,
+    MU_SRC_POWER_ITERS,
+    MU_SRC_ADAPTIVE,
+    MU_SRC_KAPPA
 } mu_src_t;
 
 typedef struct {
     const char *key;   /* NULL ends the list */
     mu_src_t src;
-    float value;       /* MU_SRC_CONST */
+    float value;       /* MU_SRC_CONST; the preset's default for a config field left unset */
 } mu_bind_t;
 
 typedef struct {
@@ -93,6 +102,7 @@ typedef struct {
 /* group.c */
 int mu_param_decayed(const mu_param_t *p, const mu_optim_config_t *cfg);
 int mu_group_matches(const mu_group_spec_t *gs, const mu_param_t *p, const mu_optim_config_t *cfg);
+/* A config field's value; NAN when the field is unset (orth_kind -1, ...): use the row's. */
 float mu_src_value(mu_src_t src, const mu_optim_config_t *cfg, const mu_preset_t *pr);
 /* Fill groups (n_groups entries) from the preset; every record must land in one. */
 int mu_groups_build(mu_group_t *groups, const mu_preset_t *pr, const mu_optim_config_t *cfg,

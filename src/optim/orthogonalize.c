@@ -9,6 +9,8 @@
  * ctx->scratch (scratch_size = mu_orth_workspace_floats of one view). No state.
  * prec = bf16 needs a CPU with bf16 products: checked at init, never a fallback.
  */
+#include <stdio.h>
+
 #include "base/util.h"
 #include "muon/orth.h"
 #include "optim/transform.h"
@@ -63,9 +65,12 @@ static int orth_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, floa
     for (int64_t v = 0; v < nv; v++) {
         float *X = U + v * r * c;
         int rc = mu_orth(ctx->gemm, &oc, X, r, c, X, ctx->scratch);
-        if (rc < 0)
+        if (rc < 0) {
+            char why[256];
+            snprintf(why, sizeof why, "%s", mu_last_error());  // copy: set_error rewrites the message
             return mu_set_error(rc, "optim orth(%s) on '%s' view %lld (%lld x %lld): %s", kind_names[oc.kind],
-                                p->name, (long long)v, (long long)r, (long long)c, mu_last_error());
+                                p->name, (long long)v, (long long)r, (long long)c, why);
+        }
     }
     return MU_OK;
 }

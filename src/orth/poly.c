@@ -17,7 +17,7 @@
  *            for every later iteration.
  *   cubic    Newton–Schulz (1.5, −0.5, 0): converges to the exact polar factor.
  *   quintic  (1.875, −1.25, 0.375) = (15/8, −10/8, 3/8): quintic Newton–Schulz, the second-order
- *            Taylor expansion of (XXᵀ)^(−1/2) around I (Higham, Functions of Matrices §8.3). */
+ *            Taylor expansion of (XXᵀ)^(−1/2) around I. */
 #include "base/util.h"
 #include "orth/orth_impl.h"
 
