@@ -78,7 +78,7 @@ $(BUILD)/bin/bench_%: bench/bench_%.c $(BUILD)/libmuon.a
 
 # Tests run from the repository root; each prints cmocka's summary.
 test: all $(TESTBIN)
-	@MUON_BIN=$(abspath $(BUILD)/bin/muon) scripts/run-tests.sh $(TESTBIN)
+	@MUON_BIN=$(abspath $(BUILD)/bin/muon) MUON_SRC=$(CURDIR) scripts/run-tests.sh $(TESTBIN)
 
 asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \

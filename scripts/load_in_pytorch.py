@@ -7,6 +7,7 @@ tanh GELU that muon uses. The weights are read with the `safetensors` package
 when it is installed, otherwise with a small parser (json + struct + torch).
 
     python3 scripts/load_in_pytorch.py RUN_DIR_or_FILE --tokens 1,2,3 [--out logits.f32]
+    python3 scripts/load_in_pytorch.py RUN_DIR_or_FILE --save torch.safetensors
 
 prints the logits (T, V) of the token sequence (one row per position) and,
 with --out, writes them as raw little-endian float32 for comparison with
@@ -179,6 +180,21 @@ def config_from_meta(meta, args):
     return c
 
 
+def write_safetensors(path, state_dict):
+    """Weights-only safetensors as PyTorch users write them: no __metadata__, F32."""
+    header, blobs, off = {}, [], 0
+    for name in sorted(state_dict):
+        t = state_dict[name].detach().float().contiguous()
+        b = struct.pack("<%df" % t.numel(), *t.flatten().tolist())
+        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
+        blobs.append(b)
+        off += len(b)
+    h = json.dumps(header).encode()
+    h += b" " * (-len(h) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+
 def load(path, args):
     if os.path.isdir(path):
         path = os.path.join(path, "model.safetensors")
@@ -196,7 +212,8 @@ def load(path, args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("ckpt", help="RUN_DIR or a .safetensors file")
-    ap.add_argument("--tokens", required=True, help="comma-separated token ids, e.g. 3,1,4")
+    ap.add_argument("--tokens", help="comma-separated token ids, e.g. 3,1,4")
+    ap.add_argument("--save", help="write the loaded model's state_dict as a weights-only safetensors")
     ap.add_argument("--out", help="write the (T, V) logits as raw float32 here")
     for k in ("n_layer", "n_head", "n_embd", "block_size", "vocab_size"):
         ap.add_argument("--" + k.replace("_", "-"), dest=k, type=int)
@@ -205,6 +222,11 @@ def main():
     args = ap.parse_args()
     torch.set_grad_enabled(False)
     model, c = load(args.ckpt, args)
+    if args.save:
+        sd = {k: v for k, v in model.state_dict().items() if not (c["tie"] and k == "lm_head.weight")}
+        write_safetensors(args.save, sd)
+    if not args.tokens:
+        return
     idx = torch.tensor([[int(t) for t in args.tokens.split(",")]], dtype=torch.long)
     if idx.shape[1] > c["block_size"] or int(idx.max()) >= c["vocab_size"] or int(idx.min()) < 0:
         sys.exit(f"tokens must be ids in [0, {c['vocab_size']}) and at most {c['block_size']} of them")

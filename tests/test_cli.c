@@ -121,6 +121,20 @@ static void test_round_trip_and_mismatch(void **s) {
     /* resume past the end with more steps continues from the checkpoint */
     assert_int_equal(run("train --resume run --steps 25", out, sizeof out), 0);
     assert_non_null(strstr(out, "resumed"));
+    /* PyTorch re-saves the weights without metadata; muon evaluates them given the shape */
+    if (system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") == 0) {
+        char cmd[1024], ref[256];
+        assert_int_equal(run("eval --ckpt run --data corpus.txt", ref, sizeof ref), 0);
+        snprintf(cmd, sizeof cmd, "cd %s && /usr/bin/python3 %s/scripts/load_in_pytorch.py run --save torch.safetensors",
+                 dir, getenv("MUON_SRC") ? getenv("MUON_SRC") : ".");
+        assert_int_equal(system(cmd), 0);
+        expect_fail("eval --ckpt torch.safetensors --data corpus.txt", 1, "--n-layer");
+        assert_int_equal(run("eval --ckpt torch.safetensors --data corpus.txt --n-layer 1 --n-head 2 --d-model 16 "
+                             "--seq-len 16 --vocab 256 --bias 1 --tie 0",
+                             out, sizeof out),
+                         0);
+        assert_string_equal(out, ref); /* same weights, same val loss to the printed digit */
+    }
     /* a model whose context is longer than the checkpoint's does not load */
     expect_fail("eval --ckpt run/model.safetensors --data corpus.txt --seq-len 32", 1, "wpe");
     /* data with a larger vocab than the model is refused */

@@ -509,9 +509,9 @@ static void test_config_errors(void **st) {
     assert_int_equal(mu_optim_step(o, NAN), MU_EINVAL);
     assert_int_equal(mu_optim_steps_done(o), 0);
     mu_optim_free(o);
-    char names[64];
+    char names[128];
     mu_optim_presets(names, sizeof names);
-    assert_string_equal(names, "adamw, sgd");
+    assert_string_equal(names, "adamw, sgd, muon, muon-moonlight, muon-pe, muon-exact, muonpp");
     mu_optim_config_t pc;
     assert_int_equal(mu_optim_config_for_preset("sgd", &pc), 0);
     assert_string_equal(pc.preset, "sgd");

@@ -19,6 +19,40 @@
 #define APPLY_LINK {&mu_tr_apply, {{NULL, 0, 0}}}
 #define END_LINK {NULL, {{NULL, 0, 0}}}
 
+/* Orthogonalizing presets: hidden matrices get the matrix chain, the rest AdamW (aux). */
+#define ROLES_AUX \
+    (MU_ROLEBIT(MU_ROLE_EMBED) | MU_ROLEBIT(MU_ROLE_HEAD) | MU_ROLEBIT(MU_ROLE_GAIN) | MU_ROLEBIT(MU_ROLE_BIAS))
+#define SPLIT_BIND {"split", MU_SRC_QKV_SPLIT, 1}
+/* momentum with the Nesterov look-ahead (spec: `ema -> nesterov`, one link here) */
+#define MOMENTUM_LINK(tr) \
+    {&tr, {{"beta", MU_SRC_MOMENTUM, 0}, {"nesterov", MU_SRC_CONST, 1}, {NULL, 0, 0}}}
+/* kind: mu_orth_kind_t, 0 ns5, 1 pe, 4 exact (config orth_kind / orth_steps override) */
+#define ORTH_LINK(kind)                                                                               \
+    {&mu_tr_orth,                                                                                     \
+     {{"kind", MU_SRC_ORTH_KIND, kind}, {"steps", MU_SRC_ORTH_STEPS, 5}, {"prec", MU_SRC_ORTH_PREC, 0}, \
+      SPLIT_BIND, {NULL, 0, 0}}}
+/* mode: 0 keller, 1 moonlight, 2 spectral (config scale_mode overrides) */
+#define SCALE_LINK(mode) {&mu_tr_shape_scale, {{"mode", MU_SRC_SCALE, mode}, SPLIT_BIND, {NULL, 0, 0}}}
+#define RENORM_LINK \
+    {&mu_tr_spectral_renorm, {{"iters", MU_SRC_POWER_ITERS, 24}, SPLIT_BIND, {NULL, 0, 0}}}
+#define ADAPTIVE_LINK                                                                              \
+    {&mu_tr_adaptive,                                                                              \
+     {{"on", MU_SRC_ADAPTIVE, 0}, {"kappa", MU_SRC_KAPPA, 1}, {"wd", MU_SRC_WD, 0}, SPLIT_BIND, \
+      {NULL, 0, 0}}}
+#define MATRIX_GROUP(...) \
+    {.name = "matrix", .roles = MU_ROLEBIT(MU_ROLE_HIDDEN), .decay = MU_SEL_ANY, .lr_src = MU_SRC_LR, \
+     .lr_mult = 1.0f, .chain = {__VA_ARGS__, DECAY_LR_LINK, APPLY_LINK, END_LINK}}
+#define AUX_GROUPS                                                                                       \
+    {.name = "aux_decay", .roles = ROLES_AUX, .decay = MU_SEL_DECAYED, .lr_src = MU_SRC_AUX_LR,           \
+     .lr_mult = 1.0f, .chain = {ADAM_LINK, DECAY_LR_LINK, APPLY_LINK, END_LINK}},                        \
+    {.name = "aux_no_decay", .roles = ROLES_AUX, .decay = MU_SEL_UNDECAYED, .lr_src = MU_SRC_AUX_LR,     \
+     .lr_mult = 1.0f, .chain = {ADAM_LINK, APPLY_LINK, END_LINK}},                                       \
+    {.name = NULL}
+/* Keller's defaults: matrix lr 0.02, beta 0.95, no WD; aux AdamW (0.9, 0.95), eps 1e-10 */
+#define KELLER_DEFAULTS                                                                                 \
+    {{MU_SRC_LR, 0.02f}, {MU_SRC_MOMENTUM, 0.95f}, {MU_SRC_WD, 0.0f}, {MU_SRC_BETA1, 0.9f}, \
+     {MU_SRC_BETA2, 0.95f}, {MU_SRC_EPS, 1e-10f}}
+
 static const mu_preset_t presets[] = {
     {
         .name = "adamw",
@@ -53,6 +87,55 @@ static const mu_preset_t presets[] = {
                  .lr_src = MU_SRC_LR, .lr_mult = 1.0f, .chain = {SUM_LINK, APPLY_LINK, END_LINK}},
                 {.name = NULL},
             },
+    },
+    {
+        .name = "muon",
+        .summary = "Muon (Keller): orthogonalized Nesterov momentum on hidden matrices, AdamW on the rest",
+        .source = "KellerJordan/Muon; kellerjordan.github.io/posts/muon (optimizers-lmo.md §2)",
+        .confidence = "code",
+        .aux_lr = 3e-4f,
+        .defaults = KELLER_DEFAULTS,
+        .groups = {MATRIX_GROUP(MOMENTUM_LINK(mu_tr_ema), ORTH_LINK(0), SCALE_LINK(0)), AUX_GROUPS},
+    },
+    {
+        .name = "muon-moonlight",
+        .summary = "Muon, Moonlight form: sum momentum, update RMS 0.2, AdamW shares lr and wd",
+        .source = "Moonlight arXiv 2502.16982; MoonshotAI/Moonlight (optimizers-lmo.md §2)",
+        .confidence = "code",
+        .aux_lr = 0.0f,  // aux AdamW uses the same lr
+        .defaults = {{MU_SRC_LR, 1e-3f}, {MU_SRC_MOMENTUM, 0.95f}, {MU_SRC_WD, 0.1f}, {MU_SRC_BETA1, 0.9f},
+                     {MU_SRC_BETA2, 0.95f}, {MU_SRC_EPS, 1e-8f}},
+        .groups = {MATRIX_GROUP(MOMENTUM_LINK(mu_tr_sum), ORTH_LINK(0), SCALE_LINK(1)), AUX_GROUPS},
+    },
+    {
+        .name = "muon-pe",
+        .summary = "Muon (Keller) with Polar Express polynomials orth(pe, 5)",
+        .source = "Amsel et al., Polar Express, arXiv 2505.16932; NoahAmsel/PolarExpress (optimizers-lmo.md §15)",
+        .confidence = "code + paper",
+        .aux_lr = 3e-4f,
+        .defaults = KELLER_DEFAULTS,
+        .groups = {MATRIX_GROUP(MOMENTUM_LINK(mu_tr_ema), ORTH_LINK(1), SCALE_LINK(0)), AUX_GROUPS},
+    },
+    {
+        .name = "muon-exact",
+        .summary = "Muon (Keller) with the exact polar factor (LAPACK SVD): reference for studies and tests",
+        .source = "Muon with orth(exact) (optimizers-lmo.md §1.1, §2 tests)",
+        .confidence = "reconstruction",
+        .aux_lr = 3e-4f,
+        .defaults = KELLER_DEFAULTS,
+        .groups = {MATRIX_GROUP(MOMENTUM_LINK(mu_tr_ema), ORTH_LINK(4), SCALE_LINK(0)), AUX_GROUPS},
+    },
+    {
+        .name = "muonpp",
+        .summary = "Muon++ (reconstruction): unit spectral norm updates x sqrt(m/n), width-independent WD, "
+                   "optional adaptive factor",
+        .source = "J. Zhao, Muon++, arXiv 2601.01306 (abstract only); construction of mup-and-muonpp.md §4",
+        .confidence = "reconstruction",
+        .aux_lr = 3e-4f,
+        .defaults = {{MU_SRC_LR, 0.02f}, {MU_SRC_MOMENTUM, 0.95f}, {MU_SRC_WD, 0.1f}, {MU_SRC_BETA1, 0.9f},
+                     {MU_SRC_BETA2, 0.95f}, {MU_SRC_EPS, 1e-10f}},
+        .groups = {MATRIX_GROUP(MOMENTUM_LINK(mu_tr_ema), ORTH_LINK(0), RENORM_LINK, ADAPTIVE_LINK, SCALE_LINK(2)),
+                   AUX_GROUPS},
     },
 };
 

@@ -1,0 +1,646 @@
+/* test_orth.c — orthogonalization kernels: coefficient tables, the spec's singular
+ * value figures for ns5 / pe / cubic on spec(m,n,κ) matrices, exact polar factor vs
+ * the known P·Qᵀ, syrk vs gemm paths, transposition symmetry, defined results
+ * (zero, non-finite, tiny, huge, rank-deficient), bf16 refusal, power iteration.
+ *
+ * spec(m,n,κ) = P diag(σ) Qᵀ, σ_i = κ^(−i/(r−1)), P (m,r), Q (n,r) orthonormal from
+ * LAPACK QR of Gaussian matrices (double), rounded to fp32. Its exact polar factor
+ * is P·Qᵀ. Output singular values are computed with dgesdd in double.
+ * Tolerances: the spec's figures are fp64 values; our fp32 kernels match them to
+ * 1e-4 absolute (spec §0 fp32 target) unless a test says otherwise. */
+#include <lapacke.h>
+
+#include "muon/orth.h"
+#include "testutil.h"
+
+/* ---- helpers ---- */
+
+/* Q (rows, k) row-major with orthonormal columns: QR of a Gaussian matrix. */
+static void rand_orthonormal(int64_t rows, int64_t k, uint64_t seed, double *Q) {
+    mu_rng_t r;
+    mu_rng_seed(&r, seed);
+    for (int64_t i = 0; i < rows * k; i++) Q[i] = mu_rng_normal(&r);
+    double *tau = malloc((size_t)k * sizeof *tau);
+    assert_int_equal(LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, (lapack_int)rows, (lapack_int)k, Q, (lapack_int)k, tau), 0);
+    assert_int_equal(LAPACKE_dorgqr(LAPACK_ROW_MAJOR, (lapack_int)rows, (lapack_int)k, (lapack_int)k, Q,
+                                    (lapack_int)k, tau), 0);
+    free(tau);
+}
+
+typedef struct {
+    int64_t m, n, r;
+    float *X;      /* (m, n) = P diag(σ) Qᵀ */
+    double *polar; /* (m, n) = P Qᵀ over the kept rank */
+} specmat_t;
+
+/* spec(m,n,κ); rank < r zeroes σ_i for i >= rank (rank-deficient inputs). */
+static specmat_t spec_matrix(int64_t m, int64_t n, double kappa, int64_t rank, uint64_t seed) {
+    specmat_t s = {m, n, m < n ? m : n, NULL, NULL};
+    int64_t r = s.r;
+    double *P = malloc((size_t)(m * r) * sizeof *P), *Q = malloc((size_t)(n * r) * sizeof *Q);
+    rand_orthonormal(m, r, seed, P);
+    rand_orthonormal(n, r, seed + 1000, Q);
+    s.X = malloc((size_t)(m * n) * sizeof *s.X);
+    s.polar = calloc((size_t)(m * n), sizeof *s.polar);
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
+            double x = 0, p = 0;
+            for (int64_t k = 0; k < rank; k++) {
+                double pq = P[i * r + k] * Q[j * r + k];
+                x += pow(kappa, -(double)k / (double)(r > 1 ? r - 1 : 1)) * pq;
+                p += pq;
+            }
+            s.X[i * n + j] = (float)x;
+            s.polar[i * n + j] = p;
+        }
+    free(P);
+    free(Q);
+    return s;
+}
+
+static void spec_free(specmat_t *s) {
+    free(s->X);
+    free(s->polar);
+}
+
+/* singular values (descending) of a float (m, n) matrix, in double */
+static double *singvals(const float *O, int64_t m, int64_t n) {
+    int64_t r = m < n ? m : n;
+    double *a = malloc((size_t)(m * n) * sizeof *a), *s = malloc((size_t)r * sizeof *s);
+    for (int64_t i = 0; i < m * n; i++) a[i] = O[i];
+    /* the row-major (m, n) array is the column-major (n, m) Xᵀ: same singular values */
+    assert_int_equal(LAPACKE_dgesdd(LAPACK_COL_MAJOR, 'N', (lapack_int)n, (lapack_int)m, a, (lapack_int)n, s, NULL,
+                                    1, NULL, 1), 0);
+    free(a);
+    return s;
+}
+
+typedef struct {
+    double lo, hi, mean, frob; /* min σ, max σ, mean σ, ‖O‖_F/sqrt(r) */
+} sv_stats_t;
+
+static sv_stats_t sv_stats(const float *O, int64_t m, int64_t n) {
+    int64_t r = m < n ? m : n;
+    double *s = singvals(O, m, n);
+    sv_stats_t st = {s[r - 1], s[0], 0, 0};
+    for (int64_t i = 0; i < r; i++) st.mean += s[i], st.frob += s[i] * s[i];
+    st.mean /= (double)r;
+    st.frob = sqrt(st.frob / (double)r);
+    free(s);
+    return st;
+}
+
+static mu_gemm_ctx_t *ctx(void) {
+    static mu_gemm_ctx_t *g;
+    if (!g) assert_int_equal(mu_gemm_ctx_init(&g, MU_ENGINE_AUTO), 0);
+    return g;
+}
+
+/* orth of X (m, n) with config kind/steps into a new buffer; asserts success. */
+static float *run_orth(const mu_orth_config_t *c, const float *X, int64_t m, int64_t n) {
+    size_t ws = mu_orth_workspace_floats(m, n, c);
+    assert_true(ws > 0);
+    float *work = malloc(ws * sizeof *work), *out = malloc((size_t)(m * n) * sizeof *out);
+    int rc = mu_orth(ctx(), c, X, m, n, out, work);
+    if (rc) print_error("mu_orth: %s\n", mu_last_error());
+    assert_int_equal(rc, 0);
+    free(work);
+    return out;
+}
+
+static mu_orth_config_t cfg(mu_orth_kind_t kind, int steps) {
+    mu_orth_config_t c = mu_orth_config_default();
+    c.kind = kind;
+    c.steps = steps;
+    return c;
+}
+
+static double max_abs_diff_d(const float *a, const double *b, size_t n) {
+    double d = 0;
+    for (size_t i = 0; i < n; i++) d = fmax(d, fabs((double)a[i] - b[i]));
+    return d;
+}
+
+static double max_abs_diff(const float *a, const float *b, size_t n) {
+    double d = 0;
+    for (size_t i = 0; i < n; i++) d = fmax(d, fabs((double)a[i] - (double)b[i]));
+    return d;
+}
+
+static double frob_diff_d(const float *a, const double *b, size_t n) {
+    double d = 0;
+    for (size_t i = 0; i < n; i++) d += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+    return sqrt(d);
+}
+
+/* the scalar map of T iterations of a kind on a normalized singular value x */
+static double scalar_map(mu_orth_kind_t kind, int T, double x) {
+    for (int k = 0; k < T; k++) {
+        double a, b, c;
+        assert_int_equal(mu_orth_coeffs(kind, k, &a, &b, &c), 0);
+        x = x * (a + b * x * x + c * x * x * x * x);
+    }
+    return x;
+}
+
+/* ---- coefficient tables ---- */
+
+static void test_coeffs_pe_table(void **st) {
+    (void)st;
+    static const double raw[8][3] = {
+        {8.28721201814563, -23.595886519098837, 17.300387312530933},
+        {4.107059111542203, -2.9478499167379106, 0.5448431082926601},
+        {3.9486908534822946, -2.908902115962949, 0.5518191394370137},
+        {3.3184196573706015, -2.488488024314874, 0.51004894012372},
+        {2.300652019954817, -1.6689039845747493, 0.4188073119525673},
+        {1.891301407787398, -1.2679958271945868, 0.37680408948524835},
+        {1.8750014808534479, -1.2500016453999487, 0.3750001645474248},
+        {1.875, -1.25, 0.375}};
+    static const double p1[8] = {1.7640, 1.7236, 1.6113, 1.3556, 1.0565, 1.0004, 1.0000, 1.0000};
+    for (int k = 0; k < 12; k++) {
+        int row = k < 8 ? k : 7;
+        double f = row < 7 ? 1.01 : 1.0;
+        double a, b, c;
+        assert_int_equal(mu_orth_coeffs(MU_ORTH_PE, k, &a, &b, &c), 0);
+        assert_close(a, raw[row][0] / f, 1e-9, 0);
+        assert_close(b, raw[row][1] / (f * f * f), 1e-9, 0);
+        assert_close(c, raw[row][2] / (f * f * f * f * f), 1e-9, 0);
+        assert_close(a + b + c, p1[row], 1e-4, 0); /* p_k(1) */
+    }
+    /* the spec's printed adjusted table (10 decimals) */
+    double a, b, c;
+    mu_orth_coeffs(MU_ORTH_PE, 0, &a, &b, &c);
+    assert_close(a, 8.2051604140, 1e-9, 0);
+    assert_close(b, -22.9019349871, 1e-9, 0);
+    assert_close(c, 16.4607249102, 1e-9, 0);
+    mu_orth_coeffs(MU_ORTH_PE, 6, &a, &b, &c);
+    assert_close(a, 1.8564371098, 1e-9, 0);
+    assert_close(b, -1.2132392819, 1e-9, 0);
+    assert_close(c, 0.3567997894, 1e-9, 0);
+}
+
+static void test_coeffs_other_kinds(void **st) {
+    (void)st;
+    double a, b, c;
+    for (int k = 0; k < 20; k += 7) {
+        assert_int_equal(mu_orth_coeffs(MU_ORTH_NS5, k, &a, &b, &c), 0);
+        assert_true(a == 3.4445 && b == -4.7750 && c == 2.0315);
+        assert_int_equal(mu_orth_coeffs(MU_ORTH_CUBIC, k, &a, &b, &c), 0);
+        assert_true(a == 1.5 && b == -0.5 && c == 0);
+        assert_int_equal(mu_orth_coeffs(MU_ORTH_QUINTIC, k, &a, &b, &c), 0);
+        assert_true(a == 1.875 && b == -1.25 && c == 0.375);
+    }
+    assert_int_equal(mu_orth_coeffs(MU_ORTH_EXACT, 0, &a, &b, &c), MU_EINVAL);
+    assert_int_equal(mu_orth_coeffs(MU_ORTH_NS5, -1, &a, &b, &c), MU_EINVAL);
+    /* ns5 scalar sup on (0, 1] is <= 1.2024 */
+    double sup = 0;
+    for (int i = 1; i <= 20000; i++) sup = fmax(sup, scalar_map(MU_ORTH_NS5, 5, i / 20000.0));
+    assert_true(sup <= 1.2024 && sup > 1.2);
+    /* pe scalar map: T=5 sup <= 1.1236; T=8 maps [1e-3, 1] to 1 ± 1e-6 */
+    double sup5 = 0, dev8 = 0;
+    for (int i = 0; i <= 20000; i++) {
+        double x = pow(10.0, -3.0 * i / 20000.0);
+        sup5 = fmax(sup5, scalar_map(MU_ORTH_PE, 5, x));
+        dev8 = fmax(dev8, fabs(scalar_map(MU_ORTH_PE, 8, x) - 1));
+    }
+    assert_true(sup5 <= 1.1236);
+    assert_true(dev8 <= 1e-6);
+}
+
+static void test_names_and_flops(void **st) {
+    (void)st;
+    mu_orth_kind_t k;
+    const char *names[] = {"ns5", "pe", "cubic", "quintic", "exact"};
+    for (int i = 0; i < 5; i++) {
+        assert_string_equal(mu_orth_kind_name((mu_orth_kind_t)i), names[i]);
+        assert_int_equal(mu_orth_kind_parse(names[i], &k), 0);
+        assert_int_equal((int)k, i);
+    }
+    assert_int_equal(mu_orth_kind_parse("newton", &k), MU_EINVAL);
+    assert_non_null(strstr(mu_last_error(), "newton"));
+    mu_orth_config_t c = cfg(MU_ORTH_NS5, 5);
+    double r = 256, cc = 1024;
+    assert_close(mu_orth_flops(256, 1024, &c), 5 * (3 * r * r * cc + 2 * r * r * r), 0, 1e-12);
+    assert_close(mu_orth_flops(1024, 256, &c), 5 * (3 * r * r * cc + 2 * r * r * r), 0, 1e-12);
+    c.use_syrk = 0; /* spec §1.1 convention: 4r²c + 2r³ */
+    assert_close(mu_orth_flops(256, 1024, &c), 5 * (4 * r * r * cc + 2 * r * r * r), 0, 1e-12);
+    c = cfg(MU_ORTH_CUBIC, 10); /* no A·A term */
+    assert_close(mu_orth_flops(256, 1024, &c), 10 * (3 * r * r * cc), 0, 1e-12);
+}
+
+/* ---- spec figures ---- */
+
+static void check_stats(const char *what, sv_stats_t s, double lo, double hi, double mean, double frob, double tol) {
+    print_message("%-34s σ ∈ [%.5f, %.5f] mean %.5f frob %.5f\n", what, s.lo, s.hi, s.mean, s.frob);
+    assert_close(s.lo, lo, tol, 0);
+    assert_close(s.hi, hi, tol, 0);
+    if (mean >= 0) assert_close(s.mean, mean, tol, 0);
+    if (frob >= 0) assert_close(s.frob, frob, tol, 0);
+}
+
+static void test_ns5_spec_figures(void **st) {
+    (void)st;
+    const int64_t shapes[3][2] = {{256, 256}, {1024, 256}, {256, 1024}};
+    mu_orth_config_t c = cfg(MU_ORTH_NS5, 5);
+    for (int i = 0; i < 3; i++) {
+        int64_t m = shapes[i][0], n = shapes[i][1];
+        specmat_t s = spec_matrix(m, n, 1e3, m < n ? m : n, 11 + i);
+        float *O = run_orth(&c, s.X, m, n);
+        char what[64];
+        snprintf(what, sizeof what, "ns5 T=5 spec(%lld,%lld,1e3)", (long long)m, (long long)n);
+        check_stats(what, sv_stats(O, m, n), 0.1112, 1.2022, 0.7484, 0.8102, 1e-4);
+        free(O);
+        spec_free(&s);
+    }
+    specmat_t s = spec_matrix(256, 256, 1e4, 256, 21);
+    float *O = run_orth(&c, s.X, 256, 256);
+    check_stats("ns5 T=5 spec(256,256,1e4)", sv_stats(O, 256, 256), 0.0128, 1.2023, 0.5829, -1, 1e-4);
+    free(O);
+    spec_free(&s);
+}
+
+static void test_cubic_spec_and_convergence(void **st) {
+    (void)st;
+    specmat_t s = spec_matrix(256, 256, 1e3, 256, 31);
+    mu_orth_config_t c = cfg(MU_ORTH_CUBIC, 10);
+    float *O = run_orth(&c, s.X, 256, 256);
+    check_stats("cubic T=10 spec(256,256,1e3)", sv_stats(O, 256, 256), 0.0132, 1.0000, -1, -1, 1e-4);
+    free(O);
+    spec_free(&s);
+    /* well conditioned: cubic converges to the exact polar factor P·Qᵀ */
+    s = spec_matrix(128, 192, 10, 128, 32);
+    c.steps = 30;
+    O = run_orth(&c, s.X, 128, 192);
+    double d = max_abs_diff_d(O, s.polar, 128 * 192);
+    print_message("cubic T=30 spec(128,192,10): max |O - PQᵀ| = %.3g\n", d);
+    assert_true(d < 1e-3);
+    free(O);
+    spec_free(&s);
+}
+
+static void test_pe_spec_figures(void **st) {
+    (void)st;
+    const int64_t shapes[2][2] = {{256, 256}, {1024, 256}};
+    for (int i = 0; i < 2; i++) {
+        int64_t m = shapes[i][0], n = shapes[i][1];
+        specmat_t s = spec_matrix(m, n, 1e3, 256, 41 + i);
+        mu_orth_config_t c = cfg(MU_ORTH_PE, 5);
+        float *O = run_orth(&c, s.X, m, n);
+        check_stats("pe T=5", sv_stats(O, m, n), 0.2203, 1.1235, 0.8841, 0.9167, 1e-4);
+        free(O);
+        c.steps = 6;
+        O = run_orth(&c, s.X, m, n);
+        check_stats("pe T=6", sv_stats(O, m, n), 0.3996, 1.0012, -1, -1, 1e-4);
+        free(O);
+        c.steps = 8;
+        O = run_orth(&c, s.X, m, n);
+        check_stats("pe T=8", sv_stats(O, m, n), 0.9298, 1.0000, 0.9980, -1, 1e-4);
+        free(O);
+        spec_free(&s);
+    }
+}
+
+static void test_pe_tighter_than_ns5(void **st) {
+    (void)st;
+    specmat_t s = spec_matrix(256, 512, 1e3, 256, 51);
+    size_t len = 256 * 512;
+    for (int T = 5; T <= 6; T++) {
+        mu_orth_config_t cn = cfg(MU_ORTH_NS5, T), cp = cfg(MU_ORTH_PE, T);
+        float *On = run_orth(&cn, s.X, 256, 512), *Op = run_orth(&cp, s.X, 256, 512);
+        double dn = frob_diff_d(On, s.polar, len), dp = frob_diff_d(Op, s.polar, len);
+        print_message("T=%d ‖O - PQᵀ‖_F: ns5 %.4f pe %.4f\n", T, dn, dp);
+        assert_true(dp < 0.8 * dn);
+        free(On);
+        free(Op);
+    }
+    spec_free(&s);
+}
+
+/* ---- structure ---- */
+
+static void test_transpose_symmetry(void **st) {
+    (void)st;
+    const int64_t m = 96, n = 160;
+    specmat_t s = spec_matrix(m, n, 100, m, 61);
+    float *Xt = malloc(m * n * sizeof *Xt);
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) Xt[j * m + i] = s.X[i * n + j];
+    for (int kind = MU_ORTH_NS5; kind <= MU_ORTH_EXACT; kind++) {
+        mu_orth_config_t c = cfg((mu_orth_kind_t)kind, 5);
+        float *O = run_orth(&c, s.X, m, n), *Ot = run_orth(&c, Xt, n, m);
+        double d = 0;
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < n; j++) d = fmax(d, fabs(O[i * n + j] - Ot[j * m + i]));
+        print_message("%-8s max |orth(X) - orth(Xᵀ)ᵀ| = %.3g\n", mu_orth_kind_name((mu_orth_kind_t)kind), d);
+        assert_true(d <= 1e-6);
+        free(O);
+        free(Ot);
+    }
+    free(Xt);
+    spec_free(&s);
+}
+
+static void test_syrk_matches_gemm(void **st) {
+    (void)st;
+    /* the compute-layer entry itself, both orientations, beta != 0 on a symmetric C */
+    const int64_t n = 70, k = 130;
+    float *A = malloc(n * k * sizeof *A), *C = malloc(n * n * sizeof *C), *C0 = malloc(n * n * sizeof *C0);
+    mu_rng_t r;
+    mu_rng_seed(&r, 71);
+    for (int64_t i = 0; i < n * k; i++) A[i] = mu_rng_normal(&r);
+    for (int trans = 0; trans <= 1; trans++) {
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t j = 0; j <= i; j++) C0[i * n + j] = C0[j * n + i] = (float)(i + j) * 0.01f;
+        memcpy(C, C0, n * n * sizeof *C);
+        /* trans 0: A stored (n, k); trans 1: the same buffer read as stored (k, n) */
+        assert_int_equal(mu_gemm_syrk(ctx(), trans, n, k, 0.5f, A, trans ? n : k, 2.0f, C, n, MU_PREC_F32), 0);
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t j = 0; j < n; j++) {
+                double ref = 2.0 * C0[i * n + j];
+                for (int64_t p = 0; p < k; p++)
+                    ref += 0.5 * (trans ? (double)A[p * n + i] * A[p * n + j] : (double)A[i * k + p] * A[j * k + p]);
+                assert_close(C[i * n + j], ref, 1e-3, 1e-5);
+            }
+    }
+    assert_int_equal(mu_gemm_syrk(ctx(), 0, n, k, 1, A, k - 1, 0, C, n, MU_PREC_F32), MU_EINVAL);
+    free(A);
+    free(C);
+    free(C0);
+    /* whole ns5 / pe runs: syrk and gemm paths agree */
+    specmat_t s = spec_matrix(200, 300, 1e3, 200, 72);
+    for (int kind = MU_ORTH_NS5; kind <= MU_ORTH_PE; kind++) {
+        mu_orth_config_t c1 = cfg((mu_orth_kind_t)kind, 5), c0 = c1;
+        c0.use_syrk = 0;
+        float *O1 = run_orth(&c1, s.X, 200, 300), *O0 = run_orth(&c0, s.X, 200, 300);
+        double d = max_abs_diff(O1, O0, 200 * 300);
+        print_message("%s syrk vs gemm: max diff %.3g\n", mu_orth_kind_name((mu_orth_kind_t)kind), d);
+        assert_true(d < 1e-5);
+        free(O1);
+        free(O0);
+    }
+    spec_free(&s);
+}
+
+static void test_exact_vs_reference(void **st) {
+    (void)st;
+    const int64_t shapes[3][2] = {{64, 64}, {150, 90}, {90, 150}};
+    for (int i = 0; i < 3; i++) {
+        int64_t m = shapes[i][0], n = shapes[i][1];
+        specmat_t s = spec_matrix(m, n, 10, m < n ? m : n, 81 + i);
+        mu_orth_config_t c = cfg(MU_ORTH_EXACT, 0);
+        float *Os = run_orth(&c, s.X, m, n);
+        c.exact_double = 1;
+        float *Od = run_orth(&c, s.X, m, n);
+        double ds = max_abs_diff_d(Os, s.polar, m * n), dd = max_abs_diff_d(Od, s.polar, m * n);
+        print_message("exact (%lld,%lld): sgesdd %.3g dgesdd %.3g vs PQᵀ\n", (long long)m, (long long)n, ds, dd);
+        assert_true(dd < 1e-6);
+        assert_true(ds < 1e-5);
+        free(Os);
+        free(Od);
+        spec_free(&s);
+    }
+    /* rank-deficient (rank 20 of 64): singular values <= 1e-12 σ_max dropped in double */
+    specmat_t s = spec_matrix(64, 96, 10, 20, 85);
+    mu_orth_config_t c = cfg(MU_ORTH_EXACT, 0);
+    c.exact_double = 1;
+    float *O = run_orth(&c, s.X, 64, 96);
+    sv_stats_t sv = sv_stats(O, 64, 96);
+    print_message("exact double rank 20: max |O - PQᵀ| = %.3g, ‖O‖_F² = %.4f\n", max_abs_diff_d(O, s.polar, 64 * 96),
+                  sv.frob * sv.frob * 64);
+    /* fp32 rounding of X leaves ~1e-8 singular values: above the 1e-12 cut, so the
+     * null directions are not exactly 0 for exact; the range part still matches */
+    double *sg = singvals(O, 64, 96);
+    for (int k = 0; k < 20; k++) assert_close(sg[k], 1.0, 1e-5, 0);
+    free(sg);
+    free(O);
+    spec_free(&s);
+}
+
+/* ---- defined results ---- */
+
+static void test_zero_and_nonfinite(void **st) {
+    (void)st;
+    const int64_t m = 40, n = 24;
+    float *X = calloc(m * n, sizeof *X), *out = malloc(m * n * sizeof *out);
+    for (int kind = MU_ORTH_NS5; kind <= MU_ORTH_EXACT; kind++) {
+        for (int dbl = 0; dbl <= 1; dbl++) {
+            mu_orth_config_t c = cfg((mu_orth_kind_t)kind, 5);
+            c.exact_double = dbl;
+            float *work = malloc(mu_orth_workspace_floats(m, n, &c) * sizeof *work);
+            for (int64_t i = 0; i < m * n; i++) out[i] = 7, X[i] = 0;
+            assert_int_equal(mu_orth(ctx(), &c, X, m, n, out, work), 0);
+            for (int64_t i = 0; i < m * n; i++) assert_true(out[i] == 0.0f);
+            /* non-finite: error, output untouched */
+            float bad[2] = {NAN, INFINITY};
+            for (int b = 0; b < 2; b++) {
+                for (int64_t i = 0; i < m * n; i++) out[i] = 7, X[i] = (float)i;
+                X[m * n / 2] = bad[b];
+                assert_int_equal(mu_orth(ctx(), &c, X, m, n, out, work), MU_ENONFINITE);
+                assert_non_null(strstr(mu_last_error(), "NaN or Inf"));
+                for (int64_t i = 0; i < m * n; i++) assert_true(out[i] == 7.0f);
+            }
+            free(work);
+        }
+    }
+    free(X);
+    free(out);
+}
+
+static void test_tiny_shapes(void **st) {
+    (void)st;
+    /* rank one: orth(X) = φ_T(‖X‖/(k‖X‖ + eps))·X/‖X‖ for polynomials, X/‖X‖ for exact */
+    const int64_t shapes[4][2] = {{1, 1}, {1, 37}, {37, 1}, {1, 2}};
+    for (int i = 0; i < 4; i++) {
+        int64_t m = shapes[i][0], n = shapes[i][1];
+        float X[37];
+        double nrm = 0;
+        for (int64_t j = 0; j < m * n; j++) X[j] = (float)(0.3 * (j + 1) * (j % 2 ? -1 : 1)), nrm += X[j] * X[j];
+        nrm = sqrt(nrm);
+        for (int kind = MU_ORTH_NS5; kind <= MU_ORTH_EXACT; kind++) {
+            mu_orth_config_t c = cfg((mu_orth_kind_t)kind, 5);
+            double f = 1;
+            if (kind != MU_ORTH_EXACT)
+                f = scalar_map((mu_orth_kind_t)kind, 5, nrm / ((kind == MU_ORTH_PE ? 1.01 : 1.0) * nrm + 1e-7));
+            float *O = run_orth(&c, X, m, n);
+            for (int64_t j = 0; j < m * n; j++) assert_close(O[j], f * X[j] / nrm, 1e-6, 1e-5);
+            free(O);
+        }
+    }
+}
+
+static void test_huge_and_small_norms(void **st) {
+    (void)st;
+    const int64_t m = 64, n = 48;
+    specmat_t s = spec_matrix(m, n, 100, n, 91);
+    /* scale so the largest entry is 1e37: ‖X‖_F then exceeds FLT_MAX */
+    float mx = 0;
+    for (int64_t i = 0; i < m * n; i++) mx = fmaxf(mx, fabsf(s.X[i]));
+    const double scales[3] = {1e37 / mx, 1e-30, 1};
+    float *ref = NULL, *Xs = malloc(m * n * sizeof *Xs);
+    for (int kind = MU_ORTH_NS5; kind <= MU_ORTH_EXACT; kind += 4) { /* ns5 and exact */
+        mu_orth_config_t c = cfg((mu_orth_kind_t)kind, 5);
+        c.eps = 0; /* eps would otherwise dominate at 1e-30 */
+        ref = run_orth(&c, s.X, m, n);
+        for (int k = 0; k < 2; k++) {
+            for (int64_t i = 0; i < m * n; i++) Xs[i] = (float)(s.X[i] * scales[k]);
+            float *O = run_orth(&c, Xs, m, n);
+            for (int64_t i = 0; i < m * n; i++) assert_true(isfinite(O[i]));
+            assert_true(max_abs_diff(O, ref, m * n) < 1e-5);
+            free(O);
+        }
+        free(ref);
+    }
+    free(Xs);
+    spec_free(&s);
+}
+
+static void test_rank_deficient_null_space(void **st) {
+    (void)st;
+    const int64_t m = 120, n = 80, rank = 30;
+    specmat_t s = spec_matrix(m, n, 10, rank, 101);
+    for (int kind = MU_ORTH_NS5; kind <= MU_ORTH_QUINTIC; kind++) {
+        mu_orth_config_t c = cfg((mu_orth_kind_t)kind, kind == MU_ORTH_CUBIC ? 10 : 5);
+        float *O = run_orth(&c, s.X, m, n);
+        double *sg = singvals(O, m, n);
+        print_message("%-8s rank %lld: σ_%lld = %.3g, σ_%lld = %.3g\n", mu_orth_kind_name((mu_orth_kind_t)kind),
+                      (long long)rank, (long long)rank, sg[rank - 1], (long long)rank + 1, sg[rank]);
+        assert_true(sg[rank - 1] > 0.1);
+        assert_true(sg[rank] < 1e-4); /* null space stays (numerically) zero */
+        free(sg);
+        free(O);
+    }
+    spec_free(&s);
+}
+
+static void test_in_place_and_errors(void **st) {
+    (void)st;
+    const int64_t m = 50, n = 30;
+    specmat_t s = spec_matrix(m, n, 100, n, 111);
+    for (int kind = MU_ORTH_NS5; kind <= MU_ORTH_EXACT; kind++) {
+        mu_orth_config_t c = cfg((mu_orth_kind_t)kind, kind == MU_ORTH_PE ? 4 : 5); /* odd and even steps */
+        float *ref = run_orth(&c, s.X, m, n);
+        float *X = malloc(m * n * sizeof *X), *work = malloc(mu_orth_workspace_floats(m, n, &c) * sizeof *work);
+        memcpy(X, s.X, m * n * sizeof *X);
+        assert_int_equal(mu_orth(ctx(), &c, X, m, n, X, work), 0);
+        assert_true(max_abs_diff(X, ref, m * n) == 0);
+        free(X);
+        free(work);
+        free(ref);
+    }
+    mu_orth_config_t c = cfg(MU_ORTH_NS5, 5);
+    float out[4], work[64];
+    assert_int_equal(mu_orth(ctx(), &c, s.X, 0, 4, out, work), MU_EINVAL);
+    assert_int_equal(mu_orth(NULL, &c, s.X, 2, 2, out, work), MU_EINVAL);
+    c.kind = (mu_orth_kind_t)9;
+    assert_int_equal(mu_orth(ctx(), &c, s.X, 2, 2, out, work), MU_EINVAL);
+    assert_non_null(strstr(mu_last_error(), "kind"));
+    c = cfg(MU_ORTH_NS5, -1);
+    assert_int_equal(mu_orth(ctx(), &c, s.X, 2, 2, out, work), MU_EINVAL);
+    spec_free(&s);
+}
+
+/* ---- bf16 ---- */
+
+static void test_bf16(void **st) {
+    (void)st;
+    specmat_t s = spec_matrix(256, 512, 1e3, 256, 121);
+    mu_orth_config_t c = cfg(MU_ORTH_NS5, 5);
+    c.prec = MU_PREC_BF16;
+    float *work = malloc(mu_orth_workspace_floats(256, 512, &c) * sizeof *work);
+    float *out = malloc(256 * 512 * sizeof *out);
+    int rc = mu_orth(ctx(), &c, s.X, 256, 512, out, work);
+    if (!mu_gemm_bf16_available()) {
+        assert_int_equal(rc, MU_EUNSUPPORTED);
+        assert_non_null(strstr(mu_last_error(), "bf16"));
+        print_message("bf16 refused as expected: %s\n", mu_last_error());
+    } else {
+        /* bf16 inputs (8-bit mantissa, rel. error 2^-9), fp32 accumulation: the ns5 band
+         * [0.1112, 1.2022] holds to 0.02 and the output is within 3% (Frobenius) of fp32 */
+        assert_int_equal(rc, 0);
+        sv_stats_t sv = sv_stats(out, 256, 512);
+        print_message("ns5 bf16: σ ∈ [%.4f, %.4f] mean %.4f\n", sv.lo, sv.hi, sv.mean);
+        assert_close(sv.lo, 0.1112, 0.02, 0);
+        assert_close(sv.hi, 1.2022, 0.02, 0);
+        assert_close(sv.mean, 0.7484, 0.01, 0);
+        mu_orth_config_t c32 = cfg(MU_ORTH_NS5, 5);
+        float *ref = run_orth(&c32, s.X, 256, 512);
+        double num = 0, den = 0;
+        for (int64_t i = 0; i < 256 * 512; i++) num += (out[i] - ref[i]) * (double)(out[i] - ref[i]), den += ref[i] * (double)ref[i];
+        print_message("ns5 bf16 vs fp32: rel Frobenius diff %.4f\n", sqrt(num / den));
+        assert_true(sqrt(num / den) < 0.03);
+        free(ref);
+    }
+    c = cfg(MU_ORTH_EXACT, 0);
+    c.prec = MU_PREC_BF16;
+    assert_int_equal(mu_orth(ctx(), &c, s.X, 256, 512, out, work), MU_EUNSUPPORTED);
+    free(work);
+    free(out);
+    spec_free(&s);
+}
+
+/* ---- power iteration ---- */
+
+static void test_spectral_norm(void **st) {
+    (void)st;
+    const int64_t m = 300, n = 200;
+    mu_rng_t r;
+    mu_rng_seed(&r, 131);
+    float *X = malloc(m * n * sizeof *X), *v = calloc(n, sizeof *v), *tmp = malloc(m * sizeof *tmp);
+    for (int64_t i = 0; i < m * n; i++) X[i] = mu_rng_normal(&r) + (i % n < 3 ? 0.2f : 0.0f);
+    double *sg = singvals(X, m, n), smax = sg[0];
+    free(sg);
+    float sigma = 0, first = 0;
+    for (int it = 1; it <= 40; it++) {
+        memset(v, 0, n * sizeof *v); /* cold, deterministic */
+        assert_int_equal(mu_spectral_norm(X, m, n, it, v, tmp, &sigma), 0);
+        assert_true(sigma <= smax * (1 + 1e-5));
+        if (it == 1) first = sigma;
+    }
+    print_message("power: σ_max %.5f, 1 iter %.5f, 40 iters %.5f\n", smax, first, sigma);
+    assert_true(sigma >= 0.99 * smax);
+    /* determinism and warm start: 8 more iterations from the kept v stay within 1% */
+    float s2;
+    assert_int_equal(mu_spectral_norm(X, m, n, 8, v, tmp, &s2), 0);
+    assert_true(s2 >= 0.99 * smax && s2 <= smax * (1 + 1e-5));
+    /* spec matrix (close top singular values) */
+    specmat_t s = spec_matrix(256, 128, 1e3, 128, 132);
+    float *v2 = calloc(128, sizeof *v2);
+    assert_int_equal(mu_spectral_norm(s.X, 256, 128, 30, v2, tmp, &sigma), 0);
+    assert_true(sigma >= 0.99 && sigma <= 1 + 1e-5);
+    /* zero matrix, non-finite matrix, bad iters */
+    memset(X, 0, m * n * sizeof *X);
+    memset(v, 0, n * sizeof *v);
+    assert_int_equal(mu_spectral_norm(X, m, n, 8, v, tmp, &sigma), 0);
+    assert_true(sigma == 0);
+    X[5] = NAN;
+    memset(v, 0, n * sizeof *v);
+    assert_int_equal(mu_spectral_norm(X, m, n, 8, v, tmp, &sigma), MU_ENONFINITE);
+    assert_int_equal(mu_spectral_norm(X, m, n, 0, v, tmp, &sigma), MU_EINVAL);
+    free(v2);
+    spec_free(&s);
+    free(X);
+    free(v);
+    free(tmp);
+}
+
+static const struct CMUnitTest group[] = {
+    cmocka_unit_test(test_coeffs_pe_table),
+    cmocka_unit_test(test_coeffs_other_kinds),
+    cmocka_unit_test(test_names_and_flops),
+    cmocka_unit_test(test_ns5_spec_figures),
+    cmocka_unit_test(test_cubic_spec_and_convergence),
+    cmocka_unit_test(test_pe_spec_figures),
+    cmocka_unit_test(test_pe_tighter_than_ns5),
+    cmocka_unit_test(test_transpose_symmetry),
+    cmocka_unit_test(test_syrk_matches_gemm),
+    cmocka_unit_test(test_exact_vs_reference),
+    cmocka_unit_test(test_zero_and_nonfinite),
+    cmocka_unit_test(test_tiny_shapes),
+    cmocka_unit_test(test_huge_and_small_norms),
+    cmocka_unit_test(test_rank_deficient_null_space),
+    cmocka_unit_test(test_in_place_and_errors),
+    cmocka_unit_test(test_bf16),
+    cmocka_unit_test(test_spectral_norm),
+};
+
+MU_TEST_MAIN(group)
