@@ -275,7 +275,7 @@ static void test_ema_vs_sum_same_direction(void **st) {
             for (int64_t i = 0; i < A->numel; i++) {
                 const double oa_i = (prev[i] - A->data[i]) / ca.lr;  // a·O of each run
                 const double ob_i = ((double)B->data[i] - A->data[i]) / ca.lr;
-                assert_close(oa_i + ob_i, oa_i, 2e-5, 0);  // B - A (same start) ≈ 0 in O units
+                assert_close(oa_i + ob_i, oa_i, 1e-5, 0);  // B - A (same start) ≈ 0 in O units
             }
             memcpy(B->data, A->data, sizeof(float) * (size_t)A->numel);  // same start next step
         }
@@ -309,7 +309,10 @@ static void muonpp_norm_case(mu_gemm_ctx_t *g, int exact, int64_t m, int64_t n) 
         const double ratio = sigma_max_d(dW, m, n) / (eta * s);
         print_message("muonpp exact=%d (%lld,%lld) t=%d ratio %.5f\n", exact, (long long)m, (long long)n, t, ratio);
         if (exact) assert_close(ratio, 1.0, 0, 0.01);
-        else assert_close(ratio, 1.0, 0, 0.05);
+        else {
+            assert_close(ratio, 1.0, 0, 0.05);
+            assert_true(ratio >= 1.0 - 1e-4);  // power iteration undershoots σ_max: steps never shrink
+        }
     }
     free(dW);
     free(prev);

@@ -12,6 +12,7 @@ int cmd_eval(int argc, char **argv) {
     const char *ckpt = NULL, *data = NULL;
     int32_t batch = 8, json = 0, help = 0;
     int64_t windows = 0;
+    int32_t threads = 0;
     mu_gpt_config_t over = {0};
     over.bias = over.tie = -1;
     const opt_t opts[] = {
@@ -20,6 +21,7 @@ int cmd_eval(int argc, char **argv) {
         {"batch", OPT_I32, &batch, "windows per forward pass", 0},
         {"windows", OPT_I64, &windows, "evaluate only the first N windows (0: all)", 0},
         {"json", OPT_FLAG, &json, "print a JSON object", 0},
+        {"threads", OPT_I32, &threads, "compute threads (0: all cores)", 0},
         CLI_MODEL_OVERRIDE_OPTS(over),
         {"help", OPT_FLAG, &help, "this help", 1},
     };
@@ -47,6 +49,7 @@ int cmd_eval(int argc, char **argv) {
         return 2;
     }
     mu_dataset_t *d = NULL;
+    if (mu_threads_set(threads) != MU_OK) return cli_fail("eval", -1);
     mu_gemm_ctx_t *gemm = NULL;
     mu_gpt_t *m = NULL;
     int rc = 0;

@@ -51,6 +51,7 @@ int cmd_sample(int argc, char **argv) {
     float temp = 0.8f;
     int32_t top_k = 40, len = 300, help = 0;
     uint64_t seed = 1;
+    int32_t threads = 0;
     mu_gpt_config_t over = {0};
     over.bias = over.tie = -1;
     const opt_t opts[] = {
@@ -60,6 +61,7 @@ int cmd_sample(int argc, char **argv) {
         {"temperature", OPT_F32, &temp, "softmax temperature (0: greedy)", 0},
         {"top-k", OPT_I32, &top_k, "sample among the k most likely tokens (0: all)", 0},
         {"seed", OPT_U64, &seed, "sampling seed", 0},
+        {"threads", OPT_I32, &threads, "compute threads (0: all cores)", 0},
         CLI_MODEL_OVERRIDE_OPTS(over),
         {"help", OPT_FLAG, &help, "this help", 1},
     };
@@ -84,6 +86,7 @@ int cmd_sample(int argc, char **argv) {
         fprintf(stderr, "muon sample: --length, --top-k and --temperature must be >= 0\n");
         return 2;
     }
+    if (mu_threads_set(threads) != MU_OK) return cli_fail("sample", -1);
     mu_gemm_ctx_t *gemm = NULL;
     mu_gpt_t *m = NULL;
     if (cli_load_model(ckpt, &over, 1, &gemm, &m) != MU_OK) return cli_fail("sample", -1);

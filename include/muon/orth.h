@@ -43,7 +43,14 @@ typedef struct {
     int32_t use_syrk;    /* 1 (default): X·Xᵀ as a symmetric rank-k product; 0: plain gemm */
     int32_t exact_double;/* exact kind: 1 = dgesdd on a double copy (reference use) */
     float eps;           /* Frobenius normalization epsilon (default 1e-7) */
+    int32_t path;        /* polynomial kinds: how the iteration is organised (docs/orth.md) */
 } mu_orth_config_t;
+
+/* mu_orth_config_t.path. ITERATE: X ← p(XXᵀ)·X every step (T·(3r²c + 2r³) flops with syrk).
+ * GRAM: iterate on the Gram matrix A = XXᵀ (A ← A·p(A)², Q ← p(A)·Q) and apply Q·X once
+ * (3r²c + (6T−5)r³ flops): fewer flops when c > 1.25r. AUTO (default) picks the cheaper.
+ * pe always iterates (the Gram recursion amplifies round-off there, see docs/orth.md). */
+enum { MU_ORTH_PATH_AUTO = 0, MU_ORTH_PATH_ITERATE = 1, MU_ORTH_PATH_GRAM = 2 };
 
 MU_API mu_orth_config_t mu_orth_config_default(void);
 MU_API const char *mu_orth_kind_name(mu_orth_kind_t k);

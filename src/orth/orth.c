@@ -4,8 +4,9 @@
  * Shapes: X (m, n) row-major; r = min(m, n), cc = max(m, n). Polynomial kinds iterate
  * on the short-side matrix Y (r, cc): Y = s·X when m <= n, Y = s·Xᵀ when m > n, with
  * s = 1/(‖X‖_F + eps) (ns5, cubic, quintic) or 1/(1.01·‖X‖_F + eps) (pe), and write
- * out = Y_T (or Y_Tᵀ). Workspace (floats): 2·r·cc (two iterates) + 2·r² (XXᵀ and the
- * polynomial in it); when m <= n the caller's out serves as one of the iterates. */
+ * out = Y_T (or Y_Tᵀ). Workspace (floats): 2·r·cc (two iterates) + 2·r² (iterate path:
+ * XXᵀ and the polynomial in it) or 6·r² (Gram path, poly.c); when m <= n the caller's
+ * out serves as one of the iterates. */
 #include <math.h>
 
 #include "base/util.h"
@@ -20,6 +21,7 @@ mu_orth_config_t mu_orth_config_default(void) {
     c.use_syrk = 1;
     c.exact_double = 0;
     c.eps = 1e-7f;
+    c.path = MU_ORTH_PATH_AUTO;
     return c;
 }
 
@@ -47,7 +49,8 @@ size_t mu_orth_workspace_floats(int64_t m, int64_t n, const mu_orth_config_t *c)
     if (m <= 0 || n <= 0 || !c) return 0;
     if (c->kind == MU_ORTH_EXACT) return mu_orth_exact_workspace_floats(m, n, c->exact_double);
     size_t r = (size_t)(m < n ? m : n), cc = (size_t)(m < n ? n : m);
-    return 2 * r * cc + 2 * r * r;
+    /* two (r, cc) iterates + r×r matrices: 2 (iterate path) or 6 (Gram path) */
+    return 2 * r * cc + (mu_orth_use_gram((int64_t)r, (int64_t)cc, c) ? 6 : 2) * r * r;
 }
 
 double mu_orth_flops(int64_t m, int64_t n, const mu_orth_config_t *c) {
@@ -55,16 +58,10 @@ double mu_orth_flops(int64_t m, int64_t n, const mu_orth_config_t *c) {
     double r = (double)(m < n ? m : n), cc = (double)(m < n ? n : m);
     if (c->kind == MU_ORTH_EXACT) /* nominal: R-SVD with U and V (Golub–Van Loan 6cr² + 20r³) + P·Qᵀ (2r²c) */
         return 6 * cc * r * r + 20 * r * r * r + 2 * r * r * cc;
-    /* per iteration: A = XXᵀ (syrk: r²c; gemm: 2r²c), A·A (2r³, skipped when the c
-     * coefficient is 0), (aI + bA + cA²)·X (2r²c). Spec §1.1 counts 4r²c + 2r³ (gemm XXᵀ). */
-    double xxt = (c->use_syrk && c->prec == MU_PREC_F32) ? r * r * cc : 2 * r * r * cc;
-    double total = 0;
-    for (int32_t k = 0; k < c->steps; k++) {
-        double a, b, q;
-        if (mu_orth_coeffs(c->kind, k, &a, &b, &q) < 0) return 0;
-        total += xxt + 2 * r * r * cc + (q != 0 ? 2 * r * r * r : 0);
-    }
-    return total;
+    /* the work done: X·Xᵀ and symmetric squares as syrk (r²c, r³) when use_syrk, else
+     * gemm (2r²c, 2r³); see poly.c. Spec §1.1 counts 4r²c + 2r³ per iteration
+     * (gemm X·Xᵀ, iterate path): use_syrk = 0, path = ITERATE gives exactly that. */
+    return mu_orth_poly_flops(m < n ? m : n, m < n ? n : m, c);
 }
 
 static int check_config(const mu_orth_config_t *c) {
@@ -76,6 +73,8 @@ static int check_config(const mu_orth_config_t *c) {
     MU_REQUIRE(c->prec == MU_PREC_F32 || c->prec == MU_PREC_BF16,
                "mu_orth: config prec %d unknown: expected f32 (0) or bf16 (1)", (int)c->prec);
     MU_REQUIRE(isfinite(c->eps) && c->eps >= 0, "mu_orth: config eps %g must be finite and >= 0", (double)c->eps);
+    MU_REQUIRE(c->path >= MU_ORTH_PATH_AUTO && c->path <= MU_ORTH_PATH_GRAM,
+               "mu_orth: config path %d unknown: expected auto (0), iterate (1) or gram (2)", (int)c->path);
     if (c->prec == MU_PREC_BF16) {
         if (c->kind == MU_ORTH_EXACT)
             return mu_set_error(MU_EUNSUPPORTED, "mu_orth: kind exact has no bf16 path (LAPACK works in fp32/fp64); "
@@ -135,14 +134,20 @@ int mu_orth(mu_gemm_ctx_t *g, const mu_orth_config_t *c, const float *X, int64_t
     int transposed = m > n;
     double norm = sqrt(ss);
     double scale = 1.0 / ((c->kind == MU_ORTH_PE ? 1.01 : 1.0) * norm + (double)c->eps);
-    /* iterates: when not transposed the result can land directly in out */
-    float *X0 = transposed ? work + 2 * (size_t)r * (size_t)r + (size_t)r * (size_t)cc : out;
-    float *X1 = work + 2 * (size_t)r * (size_t)r;
-    float *A = work, *B = work + (size_t)r * (size_t)r;
-    float *start = (c->steps % 2 == 0) ? X0 : X1;
-    if (transposed) transpose_scaled(X, m, n, scale, start);
-    else copy_scaled(X, len, scale, start); /* in place when start == out == X */
-    MU_TRY(mu_orth_poly_run(g, c, r, cc, X0, X1, A, B));
+    float *W0 = work, *W1 = work + (size_t)r * (size_t)cc, *R = work + 2 * (size_t)r * (size_t)cc;
+    /* X0 receives the result: out itself unless it must be transposed back */
+    float *X0 = transposed ? W0 : out;
+    if (mu_orth_use_gram(r, cc, c)) {
+        if (transposed) transpose_scaled(X, m, n, scale, W1);
+        else copy_scaled(X, len, scale, W1);
+        MU_TRY(mu_orth_gram_run(g, c, r, cc, W1, X0, R));
+    } else {
+        /* ping-pong X0 <-> W1, starting where T steps end in X0 */
+        float *start = (c->steps % 2 == 0) ? X0 : W1;
+        if (transposed) transpose_scaled(X, m, n, scale, start);
+        else copy_scaled(X, len, scale, start); /* in place when start == out == X */
+        MU_TRY(mu_orth_poly_run(g, c, r, cc, X0, W1, R, R + (size_t)r * (size_t)r));
+    }
     if (transposed) transpose_scaled(X0, r, cc, 1.0, out);
     return MU_OK;
 }

@@ -12,6 +12,15 @@
 int mu_orth_poly_run(mu_gemm_ctx_t *g, const mu_orth_config_t *c, int64_t r, int64_t cc, float *X0, float *X1,
                      float *A, float *B);
 
+/* Gram path: X (r, cc) normalized input (kept), result B_{T−1}···B_0·X into Xout (r, cc,
+ * must not alias X). R: 6·r*r floats. */
+int mu_orth_gram_run(mu_gemm_ctx_t *g, const mu_orth_config_t *c, int64_t r, int64_t cc, const float *X, float *Xout,
+                     float *R);
+/* Whether a polynomial config runs the Gram path on the short-side shape (r, cc). */
+int mu_orth_use_gram(int64_t r, int64_t cc, const mu_orth_config_t *c);
+/* FLOPs of the polynomial iteration on (r, cc) along the path it takes. */
+double mu_orth_poly_flops(int64_t r, int64_t cc, const mu_orth_config_t *c);
+
 /* Exact polar factor P·Qᵀ of X (m, n) into out (may alias X); work from
  * mu_orth_exact_workspace_floats. X is known finite and non-zero. */
 int mu_orth_exact_run(mu_gemm_ctx_t *g, const mu_orth_config_t *c, const float *X, int64_t m, int64_t n, float *out,

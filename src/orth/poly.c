@@ -8,6 +8,16 @@
  * and the null space (σ = 0) stays exactly 0. Folding a·X into B's diagonal saves a
  * pass over X; X·Xᵀ through syrk costs r²cc flops instead of 2r²cc.
  *
+ * Gram path (same polynomial, other association): with B_k = p_k(A_k) a polynomial in
+ * A_k, X_{k+1} = B_k X_k gives A_{k+1} = B_k A_k B_k = B_k²·A_k (they commute), so
+ *   A_0 = X_0X_0ᵀ;  B_k = p_k(A_k);  A_{k+1} = (B_k·B_kᵀ)·A_k;  Q = B_{T−1}···B_0;  X_T = Q·X_0
+ * runs on r×r matrices only and touches X twice: 3r²cc + (6T−5)r³ flops (syrk for the
+ * symmetric squares A·A and B·B) against T·(3r²cc + 2r³): cheaper once cc > 1.25r
+ * (a 1:4 MLP matrix: 37r³ vs 70r³ at T = 5). Round-off in A compounds over the
+ * iterations instead of being refreshed from X; in fp32 the ns5/cubic/quintic spec
+ * figures still hold to 1e-4 (tests/test_orth.c runs both paths). pe always takes the
+ * iterate path (see mu_orth_use_gram).
+ *
  * Coefficient sources:
  *   ns5      Keller Jordan's Muon (3.4445, −4.7750, 2.0315) every iteration.
  *   pe       Polar Express (Amsel et al. 2025, arXiv 2505.16932; NoahAmsel/PolarExpress):
@@ -88,4 +98,103 @@ int mu_orth_poly_run(mu_gemm_ctx_t *g, const mu_orth_config_t *c, int64_t r, int
         nxt = t;
     }
     return MU_OK;
+}
+
+double mu_orth_poly_flops(int64_t r_, int64_t cc_, const mu_orth_config_t *c) {
+    double r = (double)r_, cc = (double)cc_;
+    int syrk = c->use_syrk && c->prec == MU_PREC_F32;
+    double sq_big = syrk ? r * r * cc : 2 * r * r * cc; /* X·Xᵀ */
+    double sq_small = syrk ? r * r * r : 2 * r * r * r; /* A·A or B·B */
+    int gram = mu_orth_use_gram(r_, cc_, c);
+    double total = (gram && c->steps > 0) ? sq_big + 2 * r * r * cc : 0;
+    for (int32_t k = 0; k < c->steps; k++) {
+        double a, b, q;
+        if (mu_orth_coeffs(c->kind, k, &a, &b, &q) < 0) return 0;
+        if (!gram) {
+            total += sq_big + 2 * r * r * cc + (q != 0 ? 2 * r * r * r : 0);
+            continue;
+        }
+        total += (q != 0 ? sq_small : 0)                       /* A·A */
+                 + (k + 1 < c->steps ? sq_small + 2 * r * r * r : 0) /* B·Bᵀ, then ·A */
+                 + (k > 0 ? 2 * r * r * r : 0);                /* Q ← B·Q */
+    }
+    return total;
+}
+
+int mu_orth_use_gram(int64_t r, int64_t cc, const mu_orth_config_t *c) {
+    /* pe always iterates: its large early polynomials (row 1: 8.2, −22.9, 16.5) amplify
+     * the round-off the Gram recursion carries in A — measured on spec(256,256,1e3):
+     * T = 6 top singular value 1.0071 instead of 1.0012 (ns5 stays within 2e-5) */
+    if (c->kind == MU_ORTH_PE || c->path == MU_ORTH_PATH_ITERATE || c->steps == 0) return 0;
+    if (c->path == MU_ORTH_PATH_GRAM) return 1;
+    mu_orth_config_t t = *c;
+    t.path = MU_ORTH_PATH_ITERATE;
+    double it = mu_orth_poly_flops(r, cc, &t);
+    t.path = MU_ORTH_PATH_GRAM;
+    return mu_orth_poly_flops(r, cc, &t) < 0.9 * it; /* a clear saving, not a tie */
+}
+
+/* C (r, r) = op·op-symmetric square: S·Sᵀ of a symmetric S (= S²), through syrk or gemm */
+static int sym_square(mu_gemm_ctx_t *g, const mu_orth_config_t *c, int64_t r, const float *S, float alpha, float beta,
+                      float *C) {
+    if (c->use_syrk) return mu_gemm_syrk(g, 0, r, r, alpha, S, r, beta, C, r, c->prec);
+    mu_gemm_desc_t d = mu_gemm_desc(0, 0, r, r, r, alpha, beta);
+    d.prec = c->prec;
+    return mu_gemm(g, &d, S, S, C);
+}
+
+int mu_orth_gram_run(mu_gemm_ctx_t *g, const mu_orth_config_t *c, int64_t r, int64_t cc, const float *X, float *Xout,
+                     float *R) {
+    const size_t rr = (size_t)r * (size_t)r;
+    float *A = R, *An = R + rr, *B = R + 2 * rr, *S = R + 3 * rr, *Q = R + 4 * rr, *Qn = R + 5 * rr;
+    if (c->steps == 0) {
+        memcpy(Xout, X, rr / (size_t)r * (size_t)cc * sizeof *Xout);
+        return MU_OK;
+    }
+    /* A (r, r) = X·Xᵀ */
+    if (c->use_syrk) {
+        MU_TRY(mu_gemm_syrk(g, 0, r, cc, 1.0f, X, cc, 0.0f, A, r, c->prec));
+    } else {
+        mu_gemm_desc_t d = mu_gemm_desc(0, 1, r, r, cc, 1.0f, 0.0f);
+        d.prec = c->prec;
+        MU_TRY(mu_gemm(g, &d, X, X, A));
+    }
+    for (int32_t k = 0; k < c->steps; k++) {
+        double a, b, q;
+        MU_TRY(mu_orth_coeffs(c->kind, k, &a, &b, &q));
+        /* B = a·I + b·A + q·A² */
+        if (q != 0) {
+            memcpy(B, A, rr * sizeof *B);
+            MU_TRY(sym_square(g, c, r, A, (float)q, (float)b, B));
+        } else {
+            const float bf = (float)b;
+            for (size_t i = 0; i < rr; i++) B[i] = bf * A[i];
+        }
+        for (int64_t i = 0; i < r; i++) B[i * r + i] += (float)a;
+        /* Q ← B·Q (Q_0 = I) */
+        if (k == 0) {
+            memcpy(Q, B, rr * sizeof *Q);
+        } else {
+            mu_gemm_desc_t d = mu_gemm_desc(0, 0, r, r, r, 1.0f, 0.0f);
+            d.prec = c->prec;
+            MU_TRY(mu_gemm(g, &d, B, Q, Qn));
+            float *t = Q;
+            Q = Qn;
+            Qn = t;
+        }
+        /* A ← (B·Bᵀ)·A, not needed after the last step */
+        if (k + 1 < c->steps) {
+            MU_TRY(sym_square(g, c, r, B, 1.0f, 0.0f, S));
+            mu_gemm_desc_t d = mu_gemm_desc(0, 0, r, r, r, 1.0f, 0.0f);
+            d.prec = c->prec;
+            MU_TRY(mu_gemm(g, &d, S, A, An));
+            float *t = A;
+            A = An;
+            An = t;
+        }
+    }
+    /* Xout (r, cc) = Q (r, r) · X (r, cc) */
+    mu_gemm_desc_t d = mu_gemm_desc(0, 0, r, cc, r, 1.0f, 0.0f);
+    d.prec = c->prec;
+    return mu_gemm(g, &d, Q, X, Xout);
 }
