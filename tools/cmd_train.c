@@ -9,17 +9,38 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "muon/orth.h"
 #include "options.h"
 #include "progress.h"
 
 typedef struct {
     mu_train_config_t c;
     const char *optim, *schedule, *gemm, *ckpt, *config, *resume;
+    const char *qkv_split, *orth, *orth_prec, *scale;
     int32_t dry_run, help, vocab;
     float warmup_f;
 } train_args_t;
 
 #define N_OPTS (sizeof opts / sizeof opts[0])
+
+/* Apply, in order of precedence: the resumed run's config.txt, --config FILE, flags. */
+static int parse_all(const opt_t *opts, size_t n, int argc, char **argv, char *err, size_t cap) {
+    const char *resume = opt_peek(argc, argv, "resume");
+    if (resume) {
+        char p[4096];
+        snprintf(p, sizeof p, "%s/config.txt", resume);
+        if (access(p, R_OK) != 0) {
+            snprintf(err, cap, "--resume %s: no config.txt there (is it a run directory?)", resume);
+            return -1;
+        }
+        if (opt_parse_file(opts, n, p, err, cap) != 0) return -1;
+    }
+    const char *cfg = opt_peek(argc, argv, "config");
+    if (cfg && opt_parse_file(opts, n, cfg, err, cap) != 0) return -1;
+    const char *pos[1];
+    int n_pos;
+    return opt_parse_argv(opts, n, argc, argv, pos, &n_pos, 0, err, cap);
+}
 
 static void on_signal(int sig) {
     (void)sig;
@@ -46,6 +67,28 @@ static int resolve_enums(train_args_t *a, char *err, size_t cap) {
         return -1;
     }
     c->sched.min_factor = c->optim.lr > 0 ? c->min_lr / c->optim.lr : 0;
+    if (mu_optim_qkv_split_parse(a->qkv_split, &c->optim.qkv_split) != MU_OK) {
+        snprintf(err, cap, "--qkv-split: '%s' is not fused, qkv or head", a->qkv_split);
+        return -1;
+    }
+    mu_orth_kind_t k;
+    if (strcmp(a->orth, "preset") != 0) {
+        if (mu_orth_kind_parse(a->orth, &k) != MU_OK) {
+            snprintf(err, cap, "--orth: '%s' is not preset, ns5, pe, cubic, quintic or exact", a->orth);
+            return -1;
+        }
+        c->optim.orth_kind = (int32_t)k;
+    }
+    if (!strcmp(a->orth_prec, "f32") || !strcmp(a->orth_prec, "fp32")) c->optim.orth_prec = MU_PREC_F32;
+    else if (!strcmp(a->orth_prec, "bf16")) c->optim.orth_prec = MU_PREC_BF16;
+    else {
+        snprintf(err, cap, "--orth-precision: '%s' is not f32 or bf16", a->orth_prec);
+        return -1;
+    }
+    if (strcmp(a->scale, "preset") != 0 && mu_optim_scale_parse(a->scale, &c->optim.scale_mode) != MU_OK) {
+        snprintf(err, cap, "--scale: '%s' is not preset, keller, moonlight, spectral or none", a->scale);
+        return -1;
+    }
     return 0;
 }
 
@@ -74,6 +117,10 @@ int cmd_train(int argc, char **argv) {
     a.schedule = "cosine";
     a.gemm = "auto";
     a.ckpt = "last";
+    a.qkv_split = "qkv";
+    a.orth = "preset";
+    a.orth_prec = "f32";
+    a.scale = "preset";
     c->model.vocab = 0; /* 0: from the data */
     const opt_t opts[] = {
         {"data", OPT_STR, &c->data, "training data: text file, llm.c shard, or `muon prepare` directory", 0},
@@ -100,8 +147,15 @@ int cmd_train(int argc, char **argv) {
         {"beta1", OPT_F32, &c->optim.beta1, "AdamW beta1", 0},
         {"beta2", OPT_F32, &c->optim.beta2, "AdamW beta2", 0},
         {"eps", OPT_F32, &c->optim.eps, "AdamW epsilon", 0},
-        {"momentum", OPT_F32, &c->optim.momentum, "SGD momentum", 0},
+        {"momentum", OPT_F32, &c->optim.momentum, "momentum (sgd; Muon presets: their beta)", 0},
         {"nesterov", OPT_BOOL, &c->optim.nesterov, "Nesterov momentum (sgd)", 0},
+        {"qkv-split", OPT_STR, &a.qkv_split, "fused qkv as: fused, qkv (three matrices), head (per head)", 0},
+        {"orth", OPT_STR, &a.orth, "orthogonalization: preset, ns5, pe, cubic, quintic, exact", 0},
+        {"orth-steps", OPT_I32, &c->optim.orth_steps, "iterations of polynomial orth kinds (0: preset's)", 0},
+        {"orth-precision", OPT_STR, &a.orth_prec, "products inside orth: f32, bf16 (needs AVX512-BF16/AMX)", 0},
+        {"scale", OPT_STR, &a.scale, "update scale: preset, keller, moonlight, spectral, none", 0},
+        {"power-iters", OPT_I32, &c->optim.power_iters, "muonpp: power iterations for sigma_max (0: preset's)", 0},
+        {"adaptive", OPT_BOOL, &c->optim.adaptive, "muonpp: adaptive factor A_t (our reconstruction)", 0},
         {"schedule", OPT_STR, &a.schedule, "LR schedule: constant, cosine, wsd", 0},
         {"warmup", OPT_I64, &c->sched.warmup, "linear warmup steps", 0},
         {"decay-frac", OPT_F32, &c->sched.decay_frac, "wsd: fraction of steps in the final decay", 0},
@@ -121,22 +175,16 @@ int cmd_train(int argc, char **argv) {
         {"help", OPT_FLAG, &a.help, "this help", 1},
     };
     char err[1024];
-    /* Layering: a resumed run starts from the config it was started with. */
-    const char *resume = opt_peek(argc, argv, "resume");
-    if (resume) {
-        char p[4096];
-        snprintf(p, sizeof p, "%s/config.txt", resume);
-        if (access(p, R_OK) != 0) {
-            fprintf(stderr, "muon train: --resume %s: no config.txt there (is it a run directory?)\n", resume);
-            return 1;
+    /* Two passes: the first finds the final --optim (flags > --config > resumed config), whose
+     * preset then supplies the optimizer defaults; the second applies every option on top. */
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1 && mu_optim_config_for_preset(a.optim, &c->optim) != MU_OK) {
+            snprintf(err, sizeof err, "--optim: %s", mu_last_error());
+            goto usage_err;
         }
-        if (opt_parse_file(opts, N_OPTS, p, err, sizeof err) != 0) goto usage_err;
+        if (parse_all(opts, N_OPTS, argc, argv, err, sizeof err) != 0) goto usage_err;
     }
-    const char *cfg = opt_peek(argc, argv, "config");
-    if (cfg && opt_parse_file(opts, N_OPTS, cfg, err, sizeof err) != 0) goto usage_err;
-    const char *pos[1];
-    int n_pos;
-    if (opt_parse_argv(opts, N_OPTS, argc, argv, pos, &n_pos, 0, err, sizeof err) != 0) goto usage_err;
+    const char *resume = opt_peek(argc, argv, "resume");
     if (a.help) {
         printf("usage: muon train --data PATH --out RUN_DIR [options]\n"
                "       muon train --resume RUN_DIR [--steps N ...]\n\n"
