@@ -36,7 +36,7 @@ static inline float fexp(float x) {
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    int32_t e = ((int32_t)n + 127) << 23; /* 2^n as float bits */
+    uint32_t e = (uint32_t)((int32_t)n + 127) << 23; /* 2^n as float bits (unsigned: NaN input must not be UB) */
     float s;
     memcpy(&s, &e, sizeof s);
     return p * s;
