@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "muon/orth.h"
 #include "muon/train.h"
 
 static double gemm_rate(mu_engine_t e, int64_t n) {
@@ -48,6 +49,65 @@ static double torch_rate(const mu_gpt_config_t *c, int32_t B, int32_t threads, d
     }
     pclose(p);
     return r;
+}
+
+/* NS FLOPs of one muon step: every hidden matrix as its logical matrices (qkv split). */
+static double ns_flops(mu_gpt_t *m) {
+    mu_orth_config_t oc = mu_orth_config_default();
+    double f = 0;
+    mu_param_t *p = mu_gpt_params(m);
+    for (int32_t i = 0; i < mu_gpt_n_params(m); i++) {
+        if (p[i].role != MU_ROLE_HIDDEN) continue;
+        int64_t rows = p[i].shape[0] / p[i].n_split;
+        f += p[i].n_split * mu_orth_flops(rows, p[i].shape[1], &oc);
+    }
+    return f;
+}
+
+/* Share of the step spent in the optimizer for a preset, next to its FLOP lower bound
+ * NS / (model + NS): the share if orthogonalization ran as efficiently as the model. */
+static int step_share(const char *preset, int32_t d, int32_t L, int32_t H, int32_t T, int32_t B, double seconds) {
+    mu_gpt_config_t c = mu_gpt_config_default();
+    c.d_model = d, c.n_layer = L, c.n_head = H, c.seq_len = T, c.vocab = 256;
+    mu_gemm_ctx_t *g;
+    mu_gpt_t *m;
+    mu_optim_t *o;
+    mu_optim_config_t oc;
+    if (mu_optim_config_for_preset(preset, &oc) || mu_gemm_ctx_init(&g, MU_ENGINE_AUTO) || mu_gpt_init(&m, &c, B, g) ||
+        mu_gpt_init_weights(m, 1) || mu_optim_init(&o, &oc, mu_gpt_params(m), mu_gpt_n_params(m), g)) {
+        fprintf(stderr, "bench_train: %s\n", mu_last_error());
+        return 1;
+    }
+    int32_t *x = malloc(sizeof(int32_t) * B * T), *y = malloc(sizeof(int32_t) * B * T);
+    mu_rng_t r;
+    mu_rng_seed(&r, 3);
+    for (int32_t k = 0; k < B * T; k++) x[k] = (int32_t)mu_rng_below(&r, 256), y[k] = (int32_t)mu_rng_below(&r, 256);
+    double t_model = 0, t_opt = 0, t0 = mu_time_s();
+    int steps = 0;
+    for (int k = 0;; k++) {
+        float loss, norm;
+        double a = mu_time_s();
+        mu_gpt_zero_grad(m);
+        mu_gpt_forward(m, x, y, B, T, &loss);
+        mu_gpt_backward(m, 1.0f);
+        mu_optim_clip_grad(mu_gpt_params(m), mu_gpt_n_params(m), 1.0f, &norm);
+        double b = mu_time_s();
+        mu_optim_step(o, 1.0f);
+        double e = mu_time_s();
+        if (k >= 2) t_model += b - a, t_opt += e - b, steps++; /* two warm-up steps plan the shapes */
+        if (k >= 2 && e - t0 > seconds) break;
+    }
+    double f_model = mu_gpt_config_flops_per_token(&c, T) * B * T, f_ns = ns_flops(m);
+    double share = t_opt / (t_model + t_opt), bound = f_ns / (f_model + f_ns);
+    printf("| %s | (%d,%d,%d,%d,%d) | %.1f ms | %.1f ms | %.1f%% | %.1f%% | %.2fx |\n", preset, d, L, H, T, B,
+           1e3 * t_model / steps, 1e3 * t_opt / steps, 100 * share, 100 * bound, share / bound);
+    fflush(stdout);
+    free(x);
+    free(y);
+    mu_optim_free(o);
+    mu_gpt_free(m);
+    mu_gemm_ctx_free(g);
+    return 0;
 }
 
 int main(int argc, char **argv) {
@@ -113,5 +173,10 @@ int main(int argc, char **argv) {
         mu_gpt_free(m);
         mu_gemm_ctx_free(g);
     }
+    printf("\n| preset | model (d,L,H,T,B) | fwd+bwd+clip | optimizer step | optimizer share | FLOP lower bound "
+           "(NS / all) | share / bound |\n|---|---|---|---|---|---|---|\n");
+    if (step_share("adamw", 256, 6, 8, 256, 16, seconds) || step_share("muon", 256, 6, 8, 256, 16, seconds) ||
+        step_share("muon", 128, 4, 4, 128, 32, seconds))
+        return 1;
     return 0;
 }

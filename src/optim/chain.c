@@ -7,14 +7,6 @@
 #include "base/util.h"
 #include "optim/transform.h"
 
-/* Every transform kind, by name (add a line here for a new transform). */
-static const mu_transform_t *const registry[] = {
-    &mu_tr_ema,        &mu_tr_sum,         &mu_tr_adam,          &mu_tr_decay,
-    &mu_tr_apply,      &mu_tr_scale,       &mu_tr_orth,          &mu_tr_shape_scale,
-    &mu_tr_spectral_renorm, &mu_tr_rms_match, &mu_tr_adaptive,
-};
-#define N_REGISTRY ((int)(sizeof registry / sizeof registry[0]))
-
 size_t mu_str_append(char *buf, size_t cap, size_t len, const char *fmt, ...) {
     if (len >= cap) return len;
     va_list ap;
@@ -24,20 +16,6 @@ size_t mu_str_append(char *buf, size_t cap, size_t len, const char *fmt, ...) {
     if (n < 0) return len;
     len += (size_t)n;
     return len < cap ? len : cap - 1;
-}
-
-const mu_transform_t *mu_transform_find(const char *name) {
-    for (int i = 0; i < N_REGISTRY; i++)
-        if (name && strcmp(registry[i]->name, name) == 0) return registry[i];
-    return NULL;
-}
-
-int mu_transform_list(char *buf, size_t cap) {
-    size_t len = 0;
-    if (cap) buf[0] = 0;
-    for (int i = 0; i < N_REGISTRY; i++)
-        len = mu_str_append(buf, cap, len, "%s%s", i ? ", " : "", registry[i]->name);
-    return MU_OK;
 }
 
 int mu_tstep_key(const mu_tstep_t *s, const char *key) {
