@@ -36,12 +36,24 @@ best() { # optimizer prefix -> best LR by final val loss (seed 0)
   /usr/bin/env python3 scripts/muon-vs-adamw-report.py "$OUT" --best "$1"
 }
 par() { xargs -P 2 -I{} bash -c '{}'; }
+extend() { # optimizer, aux flags, lowest and highest grid LR: while the best is on an edge, add the next point
+  local opt=$1 aux=$2 lo=$3 hi=$4 b
+  for _ in 1 2 3; do
+    b=$(best "$opt")
+    if [ "$b" = "$hi" ]; then hi=$(awk "BEGIN{print $hi*2}"); grid "$opt" "$aux" "$hi" | par
+    elif [ "$b" = "$lo" ]; then lo=$(awk "BEGIN{print $lo/2}"); grid "$opt" "$aux" "$lo" | par
+    else return 0; fi
+  done
+}
 
 echo "stage 1: adamw grid"
 grid adamw "--weight-decay 0.1" 5e-4 1e-3 2e-3 4e-3 8e-3 | par
+extend adamw "--weight-decay 0.1" 5e-4 8e-3
 A=$(best adamw); echo "adamw best lr: $A"
 echo "stage 2: muon and muonpp grids (aux-lr = $A)"
 { grid muon "--aux-lr $A" 0.005 0.01 0.02 0.04 0.08; grid muonpp "--aux-lr $A" 0.005 0.01 0.02 0.04 0.08; } | par
+extend muon "--aux-lr $A" 0.005 0.08
+extend muonpp "--aux-lr $A" 0.005 0.08
 M=$(best muon); P=$(best muonpp); echo "muon best lr: $M, muonpp best lr: $P"
 echo "stage 3: seeds 1 and 2 at the best points"
 for s in 1 2; do

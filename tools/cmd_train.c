@@ -19,6 +19,7 @@ typedef struct {
     const char *qkv_split, *orth, *orth_prec, *scale;
     int32_t dry_run, help, vocab;
     float warmup_f;
+    opt_list_t hparams; /* --opt GROUP.TRANSFORM.KEY=VALUE, repeatable */
 } train_args_t;
 
 #define N_OPTS (sizeof opts / sizeof opts[0])
@@ -156,6 +157,8 @@ int cmd_train(int argc, char **argv) {
         {"scale", OPT_STR, &a.scale, "update scale: preset, keller, moonlight, spectral, none", 0},
         {"power-iters", OPT_I32, &c->optim.power_iters, "muonpp: power iterations for sigma_max (0: preset's)", 0},
         {"adaptive", OPT_BOOL, &c->optim.adaptive, "muonpp: adaptive factor A_t (our reconstruction)", 0},
+        {"opt", OPT_LIST, &a.hparams,
+         "optimizer hyperparameter GROUP.TRANSFORM.KEY=VALUE or GROUP.lr=VALUE, GROUP may be * (muon optim show)", 0},
         {"schedule", OPT_STR, &a.schedule, "LR schedule: constant, cosine, wsd", 0},
         {"warmup", OPT_I64, &c->sched.warmup, "linear warmup steps", 0},
         {"decay-frac", OPT_F32, &c->sched.decay_frac, "wsd: fraction of steps in the final decay", 0},
@@ -182,8 +185,11 @@ int cmd_train(int argc, char **argv) {
             snprintf(err, sizeof err, "--optim: %s", mu_last_error());
             goto usage_err;
         }
+        opt_lists_clear(opts, N_OPTS);
         if (parse_all(opts, N_OPTS, argc, argv, err, sizeof err) != 0) goto usage_err;
     }
+    c->optim.hparams = a.hparams.v; /* applied by mu_optim_init, errors name the key */
+    c->optim.n_hparams = a.hparams.n;
     const char *resume = opt_peek(argc, argv, "resume");
     if (a.help) {
         printf("usage: muon train --data PATH --out RUN_DIR [options]\n"

@@ -14,6 +14,7 @@ static const struct {
     {"train", cmd_train, "train a GPT with AdamW or a Muon-family optimizer"},
     {"sample", cmd_sample, "generate text from a checkpoint"},
     {"eval", cmd_eval, "val loss of a checkpoint on a dataset"},
+    {"optim", cmd_optim, "optimizer presets: list, show NAME (chains, hyperparameters, state)"},
     {"info", cmd_info, "CPU features, BLAS/oneDNN setup and GEMM speed"},
 };
 

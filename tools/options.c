@@ -11,7 +11,17 @@
 static char **owned;
 static size_t n_owned, cap_owned;
 
+/* OPT_LIST arrays that grew (their strings are in `owned`). */
+static opt_list_t *lists[16];
+static size_t n_lists;
+
 static void release_owned(void) {
+    for (size_t i = 0; i < n_lists; i++) {
+        free(lists[i]->v);
+        lists[i]->v = NULL;
+        lists[i]->n = lists[i]->cap = 0;
+    }
+    n_lists = 0;
     for (size_t i = 0; i < n_owned; i++) free(owned[i]);
     free(owned);
     owned = NULL;
@@ -30,6 +40,33 @@ static const char *keep(const char *val) {
     char *d = strdup(val);
     if (d) owned[n_owned++] = d;
     return d;
+}
+
+/* Append a kept copy of val to list l. */
+static int list_push(opt_list_t *l, const char *val) {
+    const char *d = keep(val);
+    if (!d) return -1;
+    if (l->n == l->cap) {
+        int32_t nc = l->cap ? 2 * l->cap : 8;
+        const char **p = realloc(l->v, (size_t)nc * sizeof *p);
+        if (!p) return -1;
+        if (!l->v) {
+            if (n_lists == sizeof lists / sizeof lists[0]) {
+                free(p);
+                return -1;
+            }
+            lists[n_lists++] = l;
+        }
+        l->v = p;
+        l->cap = nc;
+    }
+    l->v[l->n++] = d;
+    return 0;
+}
+
+void opt_lists_clear(const opt_t *opts, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (opts[i].type == OPT_LIST) ((opt_list_t *)opts[i].ptr)->n = 0;
 }
 
 static const opt_t *find(const opt_t *opts, size_t n, const char *name) {
@@ -56,6 +93,12 @@ int opt_set(const opt_t *opts, size_t n, const char *name, const char *val, char
         *(const char **)o->ptr = d;
         return 0;
     }
+    case OPT_LIST:
+        if (list_push(o->ptr, val) != 0) {
+            snprintf(err, cap, "--%s: out of memory", name);
+            return -1;
+        }
+        return 0;
     case OPT_FLAG:
     case OPT_BOOL:
         if (!strcmp(val, "1") || !strcmp(val, "true") || !strcmp(val, "yes") || !strcmp(val, "on")) {
@@ -200,6 +243,7 @@ static void print_value(const opt_t *o, FILE *f) {
     case OPT_U64: fprintf(f, "%" PRIu64, *(uint64_t *)o->ptr); break;
     case OPT_F32: fprintf(f, "%.9g", *(float *)o->ptr); break;
     case OPT_F64: fprintf(f, "%.9g", *(double *)o->ptr); break;
+    case OPT_LIST: break; /* one line per value: opt_print */
     }
 }
 
@@ -207,6 +251,11 @@ void opt_print(const opt_t *opts, size_t n, FILE *f) {
     for (size_t i = 0; i < n; i++) {
         if (opts[i].hidden_in_config) continue;
         if (opts[i].type == OPT_STR && !*(const char **)opts[i].ptr) continue;
+        if (opts[i].type == OPT_LIST) {
+            const opt_list_t *l = opts[i].ptr;
+            for (int32_t j = 0; j < l->n; j++) fprintf(f, "%s = %s\n", opts[i].name, l->v[j]);
+            continue;
+        }
         fprintf(f, "%s = ", opts[i].name);
         print_value(&opts[i], f);
         fputc('\n', f);
@@ -228,7 +277,8 @@ void opt_usage(const opt_t *opts, size_t n, FILE *f) {
         char lhs[64];
         snprintf(lhs, sizeof lhs, "--%s%s", opts[i].name, opts[i].type == OPT_FLAG ? "" : " X");
         fprintf(f, "  %-22s %s", lhs, opts[i].help);
-        if (opts[i].type != OPT_FLAG && !opts[i].hidden_in_config &&
+        if (opts[i].type == OPT_LIST) fprintf(f, " (repeatable)");
+        else if (opts[i].type != OPT_FLAG && !opts[i].hidden_in_config &&
             !(opts[i].type == OPT_STR && !*(const char **)opts[i].ptr)) {
             fprintf(f, " [");
             print_value(&opts[i], f);

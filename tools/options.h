@@ -7,7 +7,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
-typedef enum { OPT_STR, OPT_I32, OPT_I64, OPT_U64, OPT_F32, OPT_F64, OPT_BOOL, OPT_FLAG } opt_type_t;
+typedef enum { OPT_STR, OPT_I32, OPT_I64, OPT_U64, OPT_F32, OPT_F64, OPT_BOOL, OPT_FLAG, OPT_LIST } opt_type_t;
+
+/* OPT_LIST destination: every occurrence appends its value (flags and config lines alike);
+ * printed as one "name = value" line per value. */
+typedef struct {
+    const char **v;
+    int32_t n, cap;
+} opt_list_t;
 
 typedef struct {
     const char *name;   /* long option and config key, e.g. "n-layer" */
@@ -24,6 +31,8 @@ int opt_parse_argv(const opt_t *opts, size_t n, int argc, char **argv, const cha
                    char *err, size_t cap);
 /* Apply a key = value file; returns 0 or -1 (err names file and line). */
 int opt_parse_file(const opt_t *opts, size_t n, const char *path, char *err, size_t cap);
+/* Empty every OPT_LIST of the table (before parsing the same sources again). */
+void opt_lists_clear(const opt_t *opts, size_t n);
 /* Find a flag's value in argv without parsing the rest ("--config", "--resume"). */
 const char *opt_peek(int argc, char **argv, const char *name);
 /* Write "name = value" lines (resolved config). */

@@ -60,6 +60,11 @@ typedef struct {
     int32_t power_iters;  /* muonpp spectral_renorm power iterations; 0 (default): the preset's (8) */
     int32_t adaptive;     /* muonpp adaptive factor A_t (our reconstruction): 0 off (default), 1 on */
     float kappa;          /* muonpp adaptive target ‖W‖₂ ≈ kappa·s; <= 0: the preset's (1) */
+    /* generic overrides "GROUP.TRANSFORM.KEY=VALUE" / "GROUP.lr=VALUE" (GROUP may be a glob,
+     * "*" = all), applied in order by mu_optim_init after the preset's chains are built and
+     * before the state is laid out (structural keys allowed); borrowed during init only */
+    const char *const *hparams;
+    int32_t n_hparams;
 } mu_optim_config_t;
 
 /* "fused" | "qkv" | "head" and "keller" | "moonlight" | "spectral" | "none" | "pion". */
@@ -87,6 +92,21 @@ MU_API int mu_optim_presets(char *buf, size_t cap);
  * "decay.adam.b2") or "group.lr"; group "*" means every group. Structural keys
  * (momentum convention, decay mode) are rejected: they come from the config. */
 MU_API int mu_optim_set_hparam(mu_optim_t *o, const char *path, float value);
+/* The same from text "PATH=VALUE"; VALUE may name an enum value ("matrix.orth.kind=exact"). */
+MU_API int mu_optim_set_hparam_str(mu_optim_t *o, const char *assignment);
+/* Every group (roles, members, state floats per element, LR) and every link with each
+ * hyperparameter and its source ([--beta1], [preset], [default], [--opt]); detail 0:
+ * one line per group with the chain's transform names. */
+MU_API int mu_optim_explain(const mu_optim_t *o, int32_t detail, char *buf, size_t cap);
+MU_API size_t mu_optim_state_floats(const mu_optim_t *o);  /* floats in the state arena */
+
+/* The registered presets (every family), for listings. Strings are static. */
+typedef struct {
+    const char *name, *summary, *source, *confidence;
+    float lr, aux_lr;     /* the preset's default LR and aux-group LR */
+} mu_optim_preset_info_t;
+MU_API int32_t mu_optim_preset_count(void);
+MU_API int mu_optim_preset_info(int32_t i, mu_optim_preset_info_t *out);
 
 MU_API size_t mu_optim_state_bytes(const mu_optim_t *o);
 MU_API int mu_optim_state_save(const mu_optim_t *o, void *buf, size_t cap);

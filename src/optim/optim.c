@@ -160,6 +160,9 @@ static int optim_setup(mu_optim_t *o, const mu_optim_config_t *cfg, mu_param_t *
     o->cfg.preset = o->preset_name;  // the copy owns its name
     while (o->n_groups < MU_PRESET_MAX_GROUPS && pr->groups[o->n_groups].name) o->n_groups++;
     MU_TRY(mu_groups_build(o->groups, pr, cfg, params, n_params));
+    MU_TRY(mu_optim_apply_config_hparams(o, cfg));  // --opt overrides, before checks and layout
+    o->cfg.hparams = NULL;  // borrowed during init only
+    o->cfg.n_hparams = 0;
     // every link may refuse a member (a 1-D tensor routed to orth, bf16 without hardware)
     for (int32_t g = 0; g < o->n_groups; g++) {
         const mu_group_t *G = &o->groups[g];
@@ -258,55 +261,6 @@ int mu_optim_describe(const mu_optim_t *o, char *buf, size_t cap) {
         char chain[1024];
         mu_chain_describe(G->links, G->n_links, G->lr, chain, sizeof chain);
         len = mu_str_append(buf, cap, len, "%s%s[%d]: %s", g ? "\n" : "", G->name, G->n_members, chain);
-    }
-    return MU_OK;
-}
-
-/* "group.transform.key" (or "group.lr"); group "*" addresses every group. */
-int mu_optim_set_hparam(mu_optim_t *o, const char *path, float value) {
-    MU_REQUIRE(o && path, "mu_optim_set_hparam: NULL argument");
-    char tmp[128];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    char *group = tmp, *tr = strchr(tmp, '.'), *key = NULL;
-    MU_REQUIRE(tr, "optim hyperparameter '%s': expected group.transform.key or group.lr", path);
-    *tr++ = 0;
-    key = strchr(tr, '.');
-    if (key) *key++ = 0;
-    int hits = 0;
-    for (int32_t g = 0; g < o->n_groups; g++) {
-        mu_group_t *G = &o->groups[g];
-        if (strcmp(group, "*") != 0 && strcmp(group, G->name) != 0) continue;
-        if (!key) {
-            MU_REQUIRE(strcmp(tr, "lr") == 0, "optim hyperparameter '%s': expected group.transform.key or group.lr",
-                       path);
-            MU_REQUIRE(isfinite(value) && value >= 0, "optim hyperparameter '%s' = %g: must be finite and >= 0",
-                       path, (double)value);
-            G->lr = value;
-            hits++;
-            continue;
-        }
-        for (int32_t i = 0; i < G->n_links; i++) {
-            if (strcmp(G->links[i].tr->name, tr) != 0) continue;
-            int k = mu_tstep_key(&G->links[i], key);
-            char ctx[96];
-            snprintf(ctx, sizeof ctx, "optim hyperparameter %s.%s", G->name, tr);
-            // structural keys fix the state layout and convention: only the config sets them
-            if (k >= 0 && G->links[i].tr->keys[k].structural)
-                return mu_set_error(MU_EINVAL,
-                                    "optim hyperparameter '%s': structural key (state convention), set it in the "
-                                    "optimizer config instead",
-                                    path);
-            MU_TRY(mu_tstep_set(&G->links[i], key, value, ctx));
-            hits++;
-        }
-    }
-    if (!hits) {
-        char groups[256] = "";
-        size_t len = 0;
-        for (int32_t g = 0; g < o->n_groups; g++)
-            len = mu_str_append(groups, sizeof groups, len, "%s%s", g ? ", " : "", o->groups[g].name);
-        return mu_set_error(MU_EINVAL, "optim hyperparameter '%s': no such group/transform in preset '%s' (groups: %s)",
-                            path, o->preset_name, groups);
     }
     return MU_OK;
 }

@@ -110,6 +110,9 @@ int mu_groups_build(mu_group_t *groups, const mu_preset_t *pr, const mu_optim_co
 void mu_groups_free(mu_group_t *groups, int32_t n_groups);
 const char *mu_role_str(int32_t role);
 
+/* hparam.c: apply cfg->hparams (structural keys allowed); called by mu_optim_init */
+int mu_optim_apply_config_hparams(mu_optim_t *o, const mu_optim_config_t *cfg);
+
 struct mu_optim {
     mu_optim_config_t cfg;
     char preset_name[MU_PRESET_NAME_MAX];

@@ -24,7 +24,7 @@
 #include "muon/gemm.h"
 #include "muon/param.h"
 
-#define MU_TR_MAX_KEYS 6    /* hyperparameters per transform */
+#define MU_TR_MAX_KEYS 8    /* hyperparameters per transform */
 #define MU_CHAIN_MAX 12     /* links per chain */
 #define MU_OPTIM_PAR_MIN 32768 /* elementwise loops go parallel above this many elements */
 
@@ -90,6 +90,20 @@ extern const mu_transform_t mu_tr_shape_scale;     /* shape_scale.c: U <- a(m,n)
 extern const mu_transform_t mu_tr_spectral_renorm; /* spectral_renorm.c: U <- U/σmax */
 extern const mu_transform_t mu_tr_rms_match;       /* rms_match.c: RMS(U) <- rho    */
 extern const mu_transform_t mu_tr_adaptive;        /* adaptive.c: Muon++ factor A_t */
+extern const mu_transform_t mu_tr_grad_diff;  /* grad_diff.c: MARS U + g*b/(1-b)(U - U_prev) */
+extern const mu_transform_t mu_tr_clip_frob;  /* clip_frob.c: U / max(1, |U|_F/tau) */
+extern const mu_transform_t mu_tr_sign;       /* sign.c: U <- sign(U), sign(0) = 0 */
+extern const mu_transform_t mu_tr_lion_mix;   /* lion_mix.c: Lion b1/b2 interpolation */
+extern const mu_transform_t mu_tr_lmo;        /* lmo.c: Scion per-group LMO, radius rho */
+extern const mu_transform_t mu_tr_capture;       /* capture.c: keep ‖U‖_F, column norms or U */
+extern const mu_transform_t mu_tr_row_moment;    /* row_moment.c: NorMuon per-row 2nd moment */
+extern const mu_transform_t mu_tr_frob_match;    /* frob_match.c: ‖U‖_F <- captured ‖ref‖_F */
+extern const mu_transform_t mu_tr_elem_moment;   /* elem_moment.c: U/(sqrt(V)+eps), no bias corr. */
+extern const mu_transform_t mu_tr_norm_adapt;    /* norm_adapt.c: NAMO / NAMO-D step size */
+extern const mu_transform_t mu_tr_row_normalize; /* row_normalize.c: unit-norm rows (or cols) */
+extern const mu_transform_t mu_tr_nuclear_scale; /* nuclear_scale.c: U <- <ref,U> U (PolarGrad) */
+extern const mu_transform_t mu_tr_subspace_conda;  /* subspace_conda.c: Conda rotated-basis Adam */
+extern const mu_transform_t mu_tr_subspace_cosmos; /* subspace_cosmos.c: COSMOS subspace Adam + residual ns5 */
 
 /* ---- views.c: how a matrix transform cuts a parameter into matrices ----
  * split (the `split` key of matrix transforms, config qkv_split):

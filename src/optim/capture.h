@@ -1,0 +1,20 @@
+/* capture.h — how a link reads the reference that an earlier `capture` link of the same
+ * chain stored (optimizers-lmo.md §1: frob_match(ref), nuclear_scale(ref), and the NAMO
+ * norms of norm_adapt). A chain runs one parameter at a time on the calling thread, so the
+ * latest capture is kept per thread and identified by (parameter, step). */
+#ifndef MU_OPTIM_CAPTURE_H
+#define MU_OPTIM_CAPTURE_H
+
+#include "optim/transform.h"
+
+/* capture's `what`: ‖U_v‖_F per logical view (n_views floats), the column norms ‖U_:j‖
+ * of each logical view (lines.h col axis: n_views·cols floats), or a copy of U (numel). */
+enum { MU_CAPTURE_FRO = 0, MU_CAPTURE_COLS = 1, MU_CAPTURE_TENSOR = 2 };
+extern const char *const mu_capture_names[];  /* "fro", "cols", "tensor", NULL */
+
+/* The reference captured for p at step t with kind `what`: *ref (layout above) and the
+ * split it used. MU_EINVAL naming `who` when the chain has no such capture before it. */
+int mu_capture_get(const mu_param_t *p, int64_t t, int32_t what, const char *who, const float **ref,
+                   int32_t *split);
+
+#endif

@@ -1,0 +1,33 @@
+/* nuclear_scale.c — `nuclear_scale`: U' = ⟨ref, U⟩·U per matrix, ref = the tensor stored by
+ * `capture(what=tensor)` earlier in the chain (PolarGrad, arXiv 2505.21799;
+ * timlautk/polargrad; optimizers-lmo.md §1, §11). After orth(exact) of ref, U = P·Qᵀ and
+ * ν = ⟨ref, P·Qᵀ⟩ = Σσ = ‖ref‖_*: a polar step with the nuclear-norm size. A polynomial orth
+ * gives a smaller ν (ns5: 0.856·‖ref‖_* on spec(256,256,1e3)).
+ *
+ * Matrices: the orth-level views of the capture's split (views.c), the same ones orth
+ * factored, so each view gets its own ν. ⟨·,·⟩ in double, fixed order. U (numel), no state.
+ */
+#include "base/util.h"
+#include "optim/capture.h"
+#include "optim/transform.h"
+
+static int ns_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float *state, mu_param_t *p) {
+    (void)s;
+    (void)state;
+    const float *ref;
+    int32_t split;
+    MU_TRY(mu_capture_get(p, ctx->t, MU_CAPTURE_TENSOR, "nuclear_scale", &ref, &split));
+    int64_t m, n;
+    const int64_t nv = mu_param_views(p, split, MU_VIEW_ORTH, &m, &n), N = m * n;
+    for (int64_t v = 0; v < nv; v++) {
+        float *X = U + v * N;
+        const float nu = (float)mu_dot_f64(ref + v * N, X, N);  // ν = ⟨ref, O⟩
+#pragma omp parallel for schedule(static) if (N >= MU_OPTIM_PAR_MIN)
+        for (int64_t i = 0; i < N; i++) X[i] *= nu;
+    }
+    return MU_OK;
+}
+
+const mu_transform_t mu_tr_nuclear_scale = {
+    .name = "nuclear_scale", .update = ns_update,
+};

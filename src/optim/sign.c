@@ -1,0 +1,18 @@
+/* sign.c — element-wise sign: U' = sign(U), sign(0) = 0 (optimizers-lmo.md §0, §1).
+ * Lion's and MARS-Lion's update direction; AdaMuon's pre-orth sign. U (numel), no state. */
+#include "base/util.h"
+#include "optim/transform.h"
+
+static int sign_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float *state, mu_param_t *p) {
+    (void)s;
+    (void)ctx;
+    (void)state;
+    const int64_t n = p->numel;
+#pragma omp parallel for schedule(static) if (n >= MU_OPTIM_PAR_MIN)
+    for (int64_t i = 0; i < n; i++) U[i] = (float)((U[i] > 0.0f) - (U[i] < 0.0f));  // NaN -> 0
+    return MU_OK;
+}
+
+const mu_transform_t mu_tr_sign = {
+    .name = "sign", .update = sign_update,
+};
