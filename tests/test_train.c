@@ -317,6 +317,33 @@ static void test_schedule_in_metrics_and_eval(void **s) {
     mu_dataset_free(d);
 }
 
+/* --gemm auto times engines per shape; the plan cache makes a second fresh run reuse the
+ * first run's choices, so the two are bit-identical. */
+static void test_auto_plan_cache_bit_identical(void **s) {
+    char dir[256], data[512], a[512], b[512], cache[512];
+    mu_test_tmpdir(dir, sizeof dir, "plancache");
+    snprintf(data, sizeof data, "%s/corpus.txt", dir);
+    snprintf(a, sizeof a, "%s/a", dir);
+    snprintf(b, sizeof b, "%s/b", dir);
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    write_corpus(data, 20000);
+    setenv("MUON_CACHE_DIR", cache, 1);
+    mu_train_config_t c = tiny_config(data, a);
+    c.gemm = MU_ENGINE_AUTO;
+    c.optim.preset = "muon";
+    mu_optim_config_for_preset("muon", &c.optim);
+    c.steps = 6;
+    mu_train_result_t res;
+    assert_int_equal(mu_train_run(&c, NULL, NULL, &res), MU_OK);
+    c.out = b;
+    assert_int_equal(mu_train_run(&c, NULL, NULL, &res), MU_OK);
+    unsetenv("MUON_CACHE_DIR");
+    assert_same_weights(a, b, "between two fresh --gemm auto runs");
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "ls %s/gemm-plan-*.txt >/dev/null 2>&1", cache);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(int argc, char **argv) {
     const struct CMUnitTest group[] = {
         cmocka_unit_test(test_resume_constant),
@@ -326,6 +353,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_incomplete_checkpoint_rejected),
         cmocka_unit_test(test_schedule_in_metrics_and_eval),
         cmocka_unit_test(test_crash_drill),
+        cmocka_unit_test(test_auto_plan_cache_bit_identical),
     };
     if (argc > 1) cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests_name("train", group, NULL, NULL);

@@ -66,7 +66,7 @@ int mu_optim_config_for_preset(const char *preset, mu_optim_config_t *out) {
     MU_REQUIRE(out, "mu_optim_config_for_preset: out is NULL");
     const mu_preset_t *pr = mu_preset_find(preset);
     if (!pr) {
-        char names[256];
+        char names[2048];
         mu_preset_list(names, sizeof names);
         return mu_set_error(MU_EINVAL, "optim.preset '%s': unknown preset (valid: %s)", preset ? preset : "(null)",
                             names);
@@ -150,7 +150,7 @@ static int optim_setup(mu_optim_t *o, const mu_optim_config_t *cfg, mu_param_t *
     MU_TRY(check_params(params, n_params));
     const mu_preset_t *pr = mu_preset_find(cfg->preset);
     if (!pr) {
-        char names[256];
+        char names[2048];
         mu_preset_list(names, sizeof names);
         return mu_set_error(MU_EINVAL, "optim.preset '%s': unknown preset (valid: %s)",
                             cfg->preset ? cfg->preset : "(null)", names);

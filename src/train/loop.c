@@ -207,6 +207,42 @@ static int resume_from(run_t *r, const char *dir) {
     return rc;
 }
 
+/* ---- the GEMM plan cache ("wisdom", as FFTW calls it) ----
+ * With --gemm auto each product shape is timed on both engines and the faster kept, and the
+ * engines round differently: two fresh runs could pick differently and differ in the last
+ * bits. The first run on a machine stores its plan in
+ * $MUON_CACHE_DIR (default ~/.cache/muon)/gemm-plan-<hash of the machine line>.txt and later
+ * runs start from it, so fresh runs with the same seed and threads are bit-identical too.
+ * MUON_CACHE_DIR=off disables it; deleting the file re-times. */
+static int plan_cache_path(const run_t *r, char *buf, size_t cap) {
+    const char *dir = getenv("MUON_CACHE_DIR"), *home = getenv("HOME");
+    if (dir && !strcmp(dir, "off")) return 0;
+    char d[4096];
+    if (dir && *dir) snprintf(d, sizeof d, "%s", dir);
+    else if (home && *home) snprintf(d, sizeof d, "%s/.cache/muon", home);
+    else return 0;
+    if (mu_mkdir_p(d) != MU_OK) return 0;
+    snprintf(buf, cap, "%s/gemm-plan-%016llx.txt", d,
+             (unsigned long long)mu_checksum64(r->machine, strlen(r->machine), 0));
+    return 1;
+}
+
+static void plan_cache_load(run_t *r) {
+    char p[4200];
+    void *buf;
+    size_t len;
+    if (r->c->gemm != MU_ENGINE_AUTO || !plan_cache_path(r, p, sizeof p)) return;
+    if (mu_file_read_all(p, &buf, &len) != MU_OK) return;
+    if (mu_gemm_plan_load(r->gemm, buf) == MU_OK) message(r, "gemm plan: reusing %s", p);
+    free(buf);
+}
+
+static void plan_cache_save(run_t *r) {
+    char p[4200], plan[16384];
+    if (r->c->gemm != MU_ENGINE_AUTO || !plan_cache_path(r, p, sizeof p)) return;
+    if (mu_gemm_plan_string(r->gemm, plan, sizeof plan) == MU_OK) mu_file_write_atomic(p, plan, strlen(plan));
+}
+
 /* ---- metrics ---- */
 
 static void log_metrics(run_t *r, float loss, float lr, float gnorm, float val, double tok_s) {
@@ -300,6 +336,7 @@ static int train_loop(run_t *r, mu_train_result_t *res) {
         }
         MU_TRY(rc);
         done_here++;
+        if (done_here == 1) plan_cache_save(r); /* the optimizer's products are planned now too */
         double now = mu_time_s();
         if (now - rate_t > 2.0 || r->step == start_step + 1) {
             tok_s = (r->tokens - rate_tok) / (r->train_s - train_before + 1e-9);
@@ -398,6 +435,7 @@ int mu_train_run(const mu_train_config_t *c, mu_progress_fn cb, void *user, mu_t
         rc = mu_set_error(MU_ENOMEM, "cannot allocate the batch buffers");
         goto out;
     }
+    plan_cache_load(&r); /* a resumed run's own plan, loaded next, wins */
     if (c->resume && (rc = resume_from(&r, c->resume)) != MU_OK) goto out;
 
     /* Plan every product shape now (AUTO times both engines per shape): one forward and
