@@ -68,7 +68,7 @@ $(BUILD)/bin/example: examples/train_tiny.c $(BUILD)/libmuon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libmuon.a $(LDLIBS)
 
-$(BUILD)/bin/test_%: tests/test_%.c tests/testutil.h $(BUILD)/libmuon.a
+$(BUILD)/bin/test_%: tests/test_%.c $(wildcard tests/*.h) $(BUILD)/libmuon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wno-unused-parameter -o $@ $< $(BUILD)/libmuon.a $(LDLIBS) $(TESTLIBS)
 

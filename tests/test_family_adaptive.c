@@ -2,46 +2,16 @@
  * they introduce (row_moment, elem_moment, row_normalize, capture, frob_match, norm_adapt,
  * nuclear_scale) against hand-computed numbers, one step of every preset (normuon,
  * normuon-paper, adamuon, adamuon-paper, namo, namo-d, rmnp, rmnp-readme, polargrad) against
- * a double-precision computation written here, the spec's testable properties with their
+ * a double-precision computation (here and tests/optim_ref.h), the spec's testable properties with their
  * numbers, state round trips and hyperparameter errors. Parameters are built by hand. */
 #include "testutil.h"
-
-#include <lapacke.h>
 
 #include "muon/optim.h"
 #include "muon/orth.h"
 #include "optim/capture.h"
 #include "optim/lines.h"
 #include "optim/transform.h"
-
-/* ---- hand-built parameters ---- */
-typedef struct {
-    mu_param_t p[6];
-    int32_t n;
-} reg_t;
-
-static mu_param_t *add(reg_t *r, const char *name, mu_role_t role, int32_t ndim, int64_t rows, int64_t cols) {
-    mu_param_t *p = &r->p[r->n++];
-    memset(p, 0, sizeof *p);
-    snprintf(p->name, sizeof p->name, "%s", name);
-    p->ndim = ndim;
-    p->shape[0] = rows;
-    p->shape[1] = ndim == 2 ? cols : 1;
-    p->numel = rows * p->shape[1];
-    p->role = role;
-    p->fan_in = p->shape[1];
-    p->fan_out = rows;
-    p->layer = -1;
-    p->n_split = 1;
-    p->data = calloc((size_t)p->numel, sizeof(float));
-    p->grad = calloc((size_t)p->numel, sizeof(float));
-    return p;
-}
-
-static void reg_free(reg_t *r) {
-    for (int32_t i = 0; i < r->n; i++) free(r->p[i].data), free(r->p[i].grad);
-    r->n = 0;
-}
+#include "optim_ref.h"
 
 /* uniform(-scale, scale), xorshift64* */
 static void fill(float *x, int64_t n, uint64_t seed, float scale) {
@@ -50,18 +20,6 @@ static void fill(float *x, int64_t n, uint64_t seed, float scale) {
         s ^= s >> 12, s ^= s << 25, s ^= s >> 27;
         x[i] = scale * (float)((double)((s * 2685821657736338717ULL) >> 11) / 4503599627370496.0 - 1.0);
     }
-}
-
-static mu_gemm_ctx_t *gemm_ctx(void) {
-    mu_gemm_ctx_t *g = NULL;
-    assert_int_equal(mu_gemm_ctx_init(&g, MU_ENGINE_OPENBLAS), 0);
-    return g;
-}
-
-static mu_optim_config_t cfg_of(const char *name) {
-    mu_optim_config_t c;
-    assert_int_equal(mu_optim_config_for_preset(name, &c), 0);
-    return c;
 }
 
 /* A link with its transform's defaults, then key = value pairs (NULL-terminated). */
@@ -94,59 +52,6 @@ static double dnorm(const double *x, int64_t n) {
     return sqrt(s);
 }
 
-/* Keller's ns5 in double: X/(‖X‖_F + 1e-7), on the short side, 5 × X <- aX + (bA + cA²)X. */
-static void ref_ns5(const double *X, int64_t m, int64_t n, double *out) {
-    const int tall = m > n;
-    const int64_t r = tall ? n : m, c = tall ? m : n;
-    double *Y = malloc(sizeof(double) * (size_t)(r * c)), *Z = malloc(sizeof(double) * (size_t)(r * c));
-    double *A = malloc(sizeof(double) * (size_t)(r * r)), *B = malloc(sizeof(double) * (size_t)(r * r));
-    const double s = 1.0 / (dnorm(X, m * n) + 1e-7);
-    for (int64_t i = 0; i < m; i++)
-        for (int64_t j = 0; j < n; j++) *(tall ? &Y[j * c + i] : &Y[i * c + j]) = s * X[i * n + j];
-    for (int k = 0; k < 5; k++) {
-        for (int64_t i = 0; i < r; i++)
-            for (int64_t j = 0; j < r; j++) {
-                double a = 0;
-                for (int64_t l = 0; l < c; l++) a += Y[i * c + l] * Y[j * c + l];
-                A[i * r + j] = a;
-            }
-        for (int64_t i = 0; i < r; i++)
-            for (int64_t j = 0; j < r; j++) {
-                double a = 0;
-                for (int64_t l = 0; l < r; l++) a += A[i * r + l] * A[l * r + j];
-                B[i * r + j] = -4.7750 * A[i * r + j] + 2.0315 * a;
-            }
-        for (int64_t i = 0; i < r; i++)
-            for (int64_t j = 0; j < c; j++) {
-                double a = 0;
-                for (int64_t l = 0; l < r; l++) a += B[i * r + l] * Y[l * c + j];
-                Z[i * c + j] = 3.4445 * Y[i * c + j] + a;
-            }
-        memcpy(Y, Z, sizeof(double) * (size_t)(r * c));
-    }
-    for (int64_t i = 0; i < m; i++)
-        for (int64_t j = 0; j < n; j++) out[i * n + j] = tall ? Y[j * c + i] : Y[i * c + j];
-    free(Y), free(Z), free(A), free(B);
-}
-
-/* exact polar factor P·Qᵀ through dgesdd */
-static void ref_polar(const double *X, int64_t m, int64_t n, double *out) {
-    const int64_t r = m < n ? m : n;
-    double *A = malloc(sizeof(double) * (size_t)(m * n)), *S = malloc(sizeof(double) * (size_t)r);
-    double *P = malloc(sizeof(double) * (size_t)(m * r)), *Qt = malloc(sizeof(double) * (size_t)(r * n));
-    memcpy(A, X, sizeof(double) * (size_t)(m * n));
-    assert_int_equal(LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', (lapack_int)m, (lapack_int)n, A, (lapack_int)n, S, P,
-                                    (lapack_int)r, Qt, (lapack_int)n),
-                     0);
-    for (int64_t i = 0; i < m; i++)
-        for (int64_t j = 0; j < n; j++) {
-            double a = 0;
-            for (int64_t l = 0; l < r; l++) a += P[i * r + l] * Qt[l * n + j];
-            out[i * n + j] = a;
-        }
-    free(A), free(S), free(P), free(Qt);
-}
-
 /* Random orthonormal columns: Q (n, k) from the QR of a random matrix. */
 static void rand_orthonormal(double *Q, int64_t n, int64_t k, uint64_t seed) {
     float *tmp = malloc(sizeof(float) * (size_t)(n * k));
@@ -165,7 +70,7 @@ static void rand_orthonormal(double *Q, int64_t n, int64_t k, uint64_t seed) {
 static void test_row_moment_hand(void **st) {
     (void)st;
     reg_t r = {0};
-    mu_param_t *p = add(&r, "w", MU_ROLE_HIDDEN, 2, 2, 2);
+    mu_param_t *p = reg_add(&r, "w", MU_ROLE_HIDDEN, 2, 2, 2);
     for (int inside = 0; inside <= 1; inside++) {
         mu_tstep_t s = link_of(&mu_tr_row_moment, "b2", 0.5, "eps", 0.01, "eps_mode", (double)inside, NULL);
         assert_int_equal(mu_chain_state_size(&s, 1, p), 2);  // one v per output row
@@ -195,10 +100,10 @@ static void test_row_moment_hand(void **st) {
 static void test_row_moment_axis(void **st) {
     (void)st;
     reg_t r = {0};
-    mu_param_t *a = add(&r, "wide", MU_ROLE_HIDDEN, 2, 64, 128);
-    mu_param_t *b = add(&r, "tall", MU_ROLE_HIDDEN, 2, 128, 64);
-    mu_param_t *e = add(&r, "wte", MU_ROLE_EMBED, 2, 10, 4);
-    mu_param_t *q = add(&r, "qkv", MU_ROLE_HIDDEN, 2, 12, 4);
+    mu_param_t *a = reg_add(&r, "wide", MU_ROLE_HIDDEN, 2, 64, 128);
+    mu_param_t *b = reg_add(&r, "tall", MU_ROLE_HIDDEN, 2, 128, 64);
+    mu_param_t *e = reg_add(&r, "wte", MU_ROLE_EMBED, 2, 10, 4);
+    mu_param_t *q = reg_add(&r, "qkv", MU_ROLE_HIDDEN, 2, 12, 4);
     q->n_split = 3;
     mu_tstep_t s = link_of(&mu_tr_row_moment, NULL);  // axis = neuron by default
     assert_int_equal(mu_chain_state_size(&s, 1, a), 64);
@@ -225,7 +130,7 @@ static void test_row_moment_axis(void **st) {
 static void test_elem_moment_hand(void **st) {
     (void)st;
     reg_t r = {0};
-    mu_param_t *p = add(&r, "w", MU_ROLE_HIDDEN, 2, 1, 3);
+    mu_param_t *p = reg_add(&r, "w", MU_ROLE_HIDDEN, 2, 1, 3);
     mu_tstep_t s = link_of(&mu_tr_elem_moment, "b2", 0.75, "eps", 0.5, NULL);
     float V[3] = {0}, U[3] = {2, -4, 0};
     assert_int_equal(run(&s, 1, U, V, p, 1, 1.0f, NULL), 0);
@@ -247,7 +152,7 @@ static void test_elem_moment_hand(void **st) {
 static void test_row_normalize_hand(void **st) {
     (void)st;
     reg_t r = {0};
-    mu_param_t *p = add(&r, "w", MU_ROLE_HIDDEN, 2, 3, 2);
+    mu_param_t *p = reg_add(&r, "w", MU_ROLE_HIDDEN, 2, 3, 2);
     mu_tstep_t mx = link_of(&mu_tr_row_normalize, "eps", 0.1, NULL);
     float U[6] = {3, 4, 0, 0, 0.03f, 0.04f};
     assert_int_equal(run(&mx, 1, U, NULL, p, 1, 1.0f, NULL), 0);
@@ -268,7 +173,7 @@ static void test_row_normalize_hand(void **st) {
 static void test_capture_frob_match(void **st) {
     (void)st;
     reg_t r = {0};
-    mu_param_t *p = add(&r, "w", MU_ROLE_HIDDEN, 2, 2, 2);
+    mu_param_t *p = reg_add(&r, "w", MU_ROLE_HIDDEN, 2, 2, 2);
     mu_tstep_t links[3] = {link_of(&mu_tr_capture, NULL), link_of(&mu_tr_scale, "a", 3.0, NULL),
                            link_of(&mu_tr_frob_match, "eps", 0.0, NULL)};
     assert_int_equal(mu_chain_state_size(links, 3, p), 1);  // one norm per matrix
@@ -295,7 +200,7 @@ static void test_capture_frob_match(void **st) {
 static void test_nuclear_scale_hand(void **st) {
     (void)st;
     reg_t r = {0};
-    mu_param_t *p = add(&r, "w", MU_ROLE_HIDDEN, 2, 3, 3);
+    mu_param_t *p = reg_add(&r, "w", MU_ROLE_HIDDEN, 2, 3, 3);
     mu_tstep_t cap = link_of(&mu_tr_capture, "what", 2.0, NULL), ns = link_of(&mu_tr_nuclear_scale, NULL);
     float U[9] = {3, 0, 0, 0, 2, 0, 0, 0, 1}, ref[9];
     assert_int_equal(run(&cap, 1, U, ref, p, 1, 1.0f, NULL), 0);
@@ -309,7 +214,7 @@ static void test_nuclear_scale_hand(void **st) {
 static void test_norm_adapt_hand(void **st) {
     (void)st;
     reg_t r = {0};
-    mu_param_t *p = add(&r, "w", MU_ROLE_HIDDEN, 2, 2, 2);
+    mu_param_t *p = reg_add(&r, "w", MU_ROLE_HIDDEN, 2, 2, 2);
     // scalar: G = (1,2;2,4) ‖G‖² = 25; U_mom = (0.3, 0, 0, 0.4) ‖U_mom‖ = 0.5; t = 1
     const float G[4] = {1, 2, 2, 4}, W0[4] = {1, 1, 1, 1};
     memcpy(p->grad, G, sizeof G);
@@ -374,7 +279,7 @@ static void expect_hidden(const char *preset, const mu_optim_config_t *c, const 
     if (!strcmp(preset, "normuon") || !strcmp(preset, "normuon-paper")) {
         const int paper = !strcmp(preset, "normuon-paper");
         for (int64_t i = 0; i < N; i++) U[i] = paper ? (1 - b) * G[i] : (1 - b) * (1 + b) * G[i];
-        ref_ns5(U, m, n, O);
+        ref_poly(U, m, n, 0, 5, O);  // Keller's ns5
         for (int64_t i = 0; i < m; i++) {
             double ms = 0;
             for (int64_t j = 0; j < n; j++) ms += O[i * n + j] * O[i * n + j] / n;
@@ -386,14 +291,14 @@ static void expect_hidden(const char *preset, const mu_optim_config_t *c, const 
     } else if (!strncmp(preset, "adamuon", 7)) {
         // both forms: sign of a positive multiple of G at t = 1
         for (int64_t i = 0; i < N; i++) U[i] = (G[i] > 0) - (G[i] < 0);
-        ref_ns5(U, m, n, O);
+        ref_poly(U, m, n, 0, 5, O);  // Keller's ns5
         for (int64_t i = 0; i < N; i++) X[i] = O[i] / (sqrt((1 - b) * O[i] * O[i]) + 1e-8);
         const double f = 0.2 * sqrt((double)N) / (dnorm(X, N) + 1e-8);
         for (int64_t i = 0; i < N; i++) Wexp[i] -= eta * f * X[i];
     } else if (!strncmp(preset, "namo", 4)) {
         const int d = !strcmp(preset, "namo-d");
         for (int64_t i = 0; i < N; i++) U[i] = (1 - b) * (1 + b) * G[i];
-        ref_ns5(U, m, n, O);
+        ref_poly(U, m, n, 0, 5, O);  // Keller's ns5
         const double bb = eta * sqrt(1 - 0.99) / (1 - b + 1e-12), cs = 0.2 * sqrt(6.0), cc = d ? 0.01 : 0;
         double s[N_], mean = 0;
         for (int64_t j = 0; j < n; j++) {
@@ -435,9 +340,9 @@ static void test_one_step_every_preset(void **st) {
     mu_gemm_ctx_t *g = gemm_ctx();
     for (int k = 0; k < N_PRESETS; k++) {
         reg_t r = {0};
-        mu_param_t *E = add(&r, "wte", MU_ROLE_EMBED, 2, 5, 4);
-        mu_param_t *H = add(&r, "h.0.mlp.c_fc.weight", MU_ROLE_HIDDEN, 2, M_, N_);
-        add(&r, "h.0.ln_1.weight", MU_ROLE_GAIN, 1, 4, 1);
+        mu_param_t *E = reg_add(&r, "wte", MU_ROLE_EMBED, 2, 5, 4);
+        mu_param_t *H = reg_add(&r, "h.0.mlp.c_fc.weight", MU_ROLE_HIDDEN, 2, M_, N_);
+        reg_add(&r, "h.0.ln_1.weight", MU_ROLE_GAIN, 1, 4, 1);
         for (int32_t i = 0; i < r.n; i++) {
             fill(r.p[i].data, r.p[i].numel, 100 + (uint64_t)i, 0.5f);
             fill(r.p[i].grad, r.p[i].numel, 200 + (uint64_t)i, 1.0f);
@@ -472,7 +377,7 @@ static void test_one_step_every_preset(void **st) {
  * W starts at 0 when wd = 0 (ΔW = W' then, free of cancellation), else uniform(-0.5, 0.5). */
 static float *first_step(mu_gemm_ctx_t *g, mu_optim_config_t c, int64_t m, int64_t n, float **Wout, reg_t *r,
                          uint64_t seed) {
-    mu_param_t *H = add(r, "h.0.attn.c_proj.weight", MU_ROLE_HIDDEN, 2, m, n);
+    mu_param_t *H = reg_add(r, "h.0.attn.c_proj.weight", MU_ROLE_HIDDEN, 2, m, n);
     if (c.weight_decay > 0) fill(H->data, H->numel, seed, 0.5f);
     fill(H->grad, H->numel, seed + 1, 1.0f);
     float *W0 = malloc(sizeof(float) * (size_t)H->numel), *dW = malloc(sizeof(float) * (size_t)H->numel);
@@ -555,7 +460,7 @@ static void test_adamuon_rms(void **st) {
         reg_free(&r);
         // (2) several steps with weight decay
         reg_t r2 = {0};
-        mu_param_t *H = add(&r2, "h", MU_ROLE_HIDDEN, 2, m, n);
+        mu_param_t *H = reg_add(&r2, "h", MU_ROLE_HIDDEN, 2, m, n);
         fill(H->data, N, 3, 0.5f);
         mu_optim_config_t c2 = cfg_of(paper ? "adamuon-paper" : "adamuon");
         mu_optim_t *o = NULL;
@@ -626,7 +531,7 @@ static void test_namo_properties(void **st) {
     }
     // (1) without Nesterov: a hand chain ema(nesterov 0) -> capture -> orth -> norm_adapt -> apply
     reg_t r = {0};
-    mu_param_t *H = add(&r, "h", MU_ROLE_HIDDEN, 2, m, n);
+    mu_param_t *H = reg_add(&r, "h", MU_ROLE_HIDDEN, 2, m, n);
     fill(H->grad, N, 17, 1.0f);
     mu_tstep_t links[5] = {link_of(&mu_tr_ema, "beta", 0.95, NULL), link_of(&mu_tr_capture, NULL),
                            link_of(&mu_tr_orth, NULL), link_of(&mu_tr_norm_adapt, NULL), link_of(&mu_tr_apply, NULL)};
@@ -653,7 +558,7 @@ static void test_rmnp_properties(void **st) {
     for (int k = 0; k < 2; k++) {
         const int64_t m = shapes[k][0], n = shapes[k][1];
         reg_t r = {0};
-        mu_param_t *H = add(&r, "h", MU_ROLE_HIDDEN, 2, m, n);
+        mu_param_t *H = reg_add(&r, "h", MU_ROLE_HIDDEN, 2, m, n);
         fill(H->grad, H->numel, 2, 1.0f);  // W = 0: ΔW = W' exactly
         for (int64_t j = 0; j < n; j++) H->grad[3 * n + j] = 0;  // row 3 has no gradient
         float *W0 = malloc(sizeof(float) * (size_t)H->numel);
@@ -676,7 +581,7 @@ static void test_rmnp_properties(void **st) {
     double *Qc = malloc(sizeof(double) * (size_t)(n * m));
     rand_orthonormal(Qc, n, m, 77);  // (n, m) orthonormal columns; Q = Qcᵀ
     reg_t r = {0};
-    mu_param_t *P = add(&r, "h", MU_ROLE_HIDDEN, 2, m, n);
+    mu_param_t *P = reg_add(&r, "h", MU_ROLE_HIDDEN, 2, m, n);
     float *U = malloc(sizeof(float) * (size_t)(m * n)), *R = malloc(sizeof(float) * (size_t)(m * n));
     for (int64_t i = 0; i < m; i++)
         for (int64_t j = 0; j < n; j++) U[i * n + j] = (float)((double)(i + 1) * Qc[j * m + i]);
@@ -700,7 +605,7 @@ static void test_polargrad_diag_and_scale(void **st) {
     float dW[2][9];
     for (int k = 0; k < 2; k++) {
         reg_t r = {0};
-        mu_param_t *H = add(&r, "h", MU_ROLE_HIDDEN, 2, 3, 3);
+        mu_param_t *H = reg_add(&r, "h", MU_ROLE_HIDDEN, 2, 3, 3);
         for (int i = 0; i < 3; i++) H->grad[i * 4] = (float)((3 - i) * (k + 1));
         mu_optim_config_t c = cfg_of("polargrad");
         c.momentum = 0;
@@ -728,7 +633,7 @@ static void test_polargrad_nu_ratio(void **st) {
     double nuc = 0, *sig = malloc(sizeof(double) * (size_t)d);
     for (int64_t i = 0; i < d; i++) sig[i] = pow(1e3, -(double)i / (double)(d - 1)), nuc += sig[i];
     reg_t r = {0};
-    mu_param_t *H = add(&r, "h", MU_ROLE_HIDDEN, 2, d, d);
+    mu_param_t *H = reg_add(&r, "h", MU_ROLE_HIDDEN, 2, d, d);
     float *M = malloc(sizeof(float) * (size_t)N), *U = malloc(sizeof(float) * (size_t)N);
     for (int64_t i = 0; i < d; i++)  // M = P diag(σ) Qᵀ
         for (int64_t j = 0; j < d; j++) {
@@ -759,13 +664,13 @@ static void test_polargrad_nu_ratio(void **st) {
 
 /* A small model-like registry: embed, fused qkv (n_split 3), mlp matrix, gain, bias. */
 static void model_reg(reg_t *r) {
-    add(r, "wte", MU_ROLE_EMBED, 2, 10, 8);
-    mu_param_t *q = add(r, "h.0.attn.c_attn.weight", MU_ROLE_HIDDEN, 2, 24, 8);
+    reg_add(r, "wte", MU_ROLE_EMBED, 2, 10, 8);
+    mu_param_t *q = reg_add(r, "h.0.attn.c_attn.weight", MU_ROLE_HIDDEN, 2, 24, 8);
     q->n_split = 3;
     q->n_head = 2;
-    add(r, "h.0.mlp.c_fc.weight", MU_ROLE_HIDDEN, 2, 16, 8);
-    add(r, "h.0.ln_1.weight", MU_ROLE_GAIN, 1, 8, 1);
-    add(r, "h.0.mlp.c_fc.bias", MU_ROLE_BIAS, 1, 16, 1);
+    reg_add(r, "h.0.mlp.c_fc.weight", MU_ROLE_HIDDEN, 2, 16, 8);
+    reg_add(r, "h.0.ln_1.weight", MU_ROLE_GAIN, 1, 8, 1);
+    reg_add(r, "h.0.mlp.c_fc.bias", MU_ROLE_BIAS, 1, 16, 1);
     for (int32_t i = 0; i < r->n; i++) fill(r->p[i].data, r->p[i].numel, 300 + (uint64_t)i, 0.3f);
 }
 
@@ -860,7 +765,7 @@ static void test_bad_hparams(void **st) {
     mu_optim_free(o);
     // a 1-D parameter routed to a matrix transform is refused at init
     reg_t b = {0};
-    add(&b, "odd", MU_ROLE_HIDDEN, 1, 8, 1);
+    reg_add(&b, "odd", MU_ROLE_HIDDEN, 1, 8, 1);
     for (int k = 0; k < N_PRESETS; k++) {
         mu_optim_config_t ck = cfg_of(presets[k]);
         assert_int_equal(mu_optim_init(&o, &ck, b.p, b.n, g), MU_EINVAL);

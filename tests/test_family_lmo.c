@@ -1,67 +1,20 @@
 /* test_family_lmo.c — the lmo family (MARS, Lion, Scion, Gluon) against references computed
- * here in double: the new transforms (grad_diff, clip_frob, sign, lion_mix, lmo), one step of
- * every preset on small hand-built registries, the spec's testable properties
- * (optimizers-lmo.md §3, §4, §5, §14), bit-exact state round trips and hyperparameter errors. */
+ * in double (here and in tests/optim_ref.h): the new transforms (grad_diff, clip_frob, sign,
+ * lion_mix, lmo), one step of every preset on small hand-built registries, the spec's
+ * testable properties (optimizers-lmo.md §3, §4, §5, §14), bit-exact state round trips and
+ * hyperparameter errors. */
 #include "testutil.h"
 
-#include <lapacke.h>
-
 #include "muon/optim.h"
+#include "optim_ref.h"
 
-/* ---- hand-built registry ---- */
-typedef struct {
-    mu_param_t p[6];
-    int32_t n;
-} reg_t;
-
-static mu_param_t *add(reg_t *r, const char *name, mu_role_t role, int32_t ndim, int64_t rows, int64_t cols) {
-    mu_param_t *p = &r->p[r->n++];
-    memset(p, 0, sizeof *p);
-    snprintf(p->name, sizeof p->name, "%s", name);
-    p->ndim = ndim;
-    p->shape[0] = rows;
-    p->shape[1] = ndim == 2 ? cols : 1;
-    p->numel = rows * p->shape[1];
-    p->role = role;
-    p->fan_in = p->shape[1];
-    p->fan_out = rows;
-    p->layer = -1;
-    p->n_split = 1;
-    p->data = calloc((size_t)p->numel, sizeof(float));
-    p->grad = calloc((size_t)p->numel, sizeof(float));
-    return p;
-}
-
-static void reg_free(reg_t *r) {
-    for (int32_t i = 0; i < r->n; i++) free(r->p[i].data), free(r->p[i].grad);
-    r->n = 0;
-}
-
-/* uniform(-scale, scale) from a 64-bit LCG */
-static void fill(float *x, int64_t n, uint64_t seed, float scale) {
-    uint64_t s = seed * 0x9E3779B97F4A7C15ULL + 7;
-    for (int64_t i = 0; i < n; i++) {
-        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-        x[i] = scale * (float)((double)(s >> 11) / 9007199254740992.0 * 2.0 - 1.0);
-    }
-}
+/* uniform(-scale, scale), seeded */
+static void fill(float *x, int64_t n, uint64_t seed, float scale) { fill_lcg(x, n, seed, 7, scale); }
 
 static double fro(const float *x, int64_t n) {
     double s = 0;
     for (int64_t i = 0; i < n; i++) s += (double)x[i] * x[i];
     return sqrt(s);
-}
-
-static mu_gemm_ctx_t *gemm_ctx(void) {
-    mu_gemm_ctx_t *g = NULL;
-    assert_int_equal(mu_gemm_ctx_init(&g, MU_ENGINE_OPENBLAS), 0);
-    return g;
-}
-
-static mu_optim_config_t cfg_of(const char *name) {
-    mu_optim_config_t c;
-    assert_int_equal(mu_optim_config_for_preset(name, &c), 0);
-    return c;
 }
 
 static mu_optim_t *make(const mu_optim_config_t *c, reg_t *r, mu_gemm_ctx_t *g) {
@@ -72,40 +25,12 @@ static mu_optim_t *make(const mu_optim_config_t *c, reg_t *r, mu_gemm_ctx_t *g) 
     return o;
 }
 
-/* Exact polar factor P·Qᵀ of X (m, n) in double (LAPACKE_dgesdd), and σ_max. */
-static double polar_d(const double *X, int64_t m, int64_t n, double *out) {
-    const int64_t k = m < n ? m : n;
-    double *A = malloc(sizeof(double) * (size_t)(m * n)), *S = malloc(sizeof(double) * (size_t)k);
-    double *P = malloc(sizeof(double) * (size_t)(m * k)), *Qt = malloc(sizeof(double) * (size_t)(k * n));
-    memcpy(A, X, sizeof(double) * (size_t)(m * n));
-    assert_int_equal(LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', (int)m, (int)n, A, (int)n, S, P, (int)k, Qt, (int)n), 0);
-    for (int64_t i = 0; out && i < m; i++)
-        for (int64_t j = 0; j < n; j++) {
-            double s = 0;
-            for (int64_t l = 0; l < k; l++) s += P[i * k + l] * Qt[l * n + j];
-            out[i * n + j] = s;
-        }
-    const double smax = S[0];
-    free(A), free(S), free(P), free(Qt);
-    return smax;
-}
-
-static double sigma_max_f(const float *X, int64_t m, int64_t n) {
-    double *D = malloc(sizeof(double) * (size_t)(m * n));
-    for (int64_t i = 0; i < m * n; i++) D[i] = X[i];
-    double s = polar_d(D, m, n, NULL);
-    free(D);
-    return s;
-}
-
-static double sgn(double x) { return (double)((x > 0) - (x < 0)); }
-
 /* ---- grad_diff and clip_frob (§3 tests 1, 2) ---- */
 
 /* mars-lion state after one step: [G_prev | m], m = (1-b1)·clip(c). */
 static void lion_m_after_step(const float *G, int n, float tau, float *m) {
     reg_t r = {0};
-    mu_param_t *w = add(&r, "h.w", MU_ROLE_HIDDEN, 2, 5, 4);
+    mu_param_t *w = reg_add(&r, "h.w", MU_ROLE_HIDDEN, 2, 5, 4);
     memcpy(w->grad, G, sizeof(float) * (size_t)n);
     mu_optim_config_t c = cfg_of("mars-lion");
     mu_optim_t *o = make(&c, &r, NULL);
@@ -144,7 +69,7 @@ static void test_clip_frob_bound(void **st) {
 static void test_mars_first_step_c(void **st) {
     (void)st;
     reg_t r = {0};
-    mu_param_t *w = add(&r, "h.w", MU_ROLE_HIDDEN, 2, 4, 3);
+    mu_param_t *w = reg_add(&r, "h.w", MU_ROLE_HIDDEN, 2, 4, 3);
     fill(w->grad, 12, 1, 0.1f);
     assert_true(fro(w->grad, 12) < 0.5);
     mu_optim_config_t c = cfg_of("mars-adamw");
@@ -169,7 +94,7 @@ static void test_mars_first_step_c(void **st) {
 static void test_mars_adamw_equals_adamw(void **st) {
     (void)st;
     reg_t a = {0}, b = {0};
-    mu_param_t *pa = add(&a, "h.w", MU_ROLE_HIDDEN, 2, 6, 5), *pb = add(&b, "h.w", MU_ROLE_HIDDEN, 2, 6, 5);
+    mu_param_t *pa = reg_add(&a, "h.w", MU_ROLE_HIDDEN, 2, 6, 5), *pb = reg_add(&b, "h.w", MU_ROLE_HIDDEN, 2, 6, 5);
     fill(pa->data, 30, 3, 0.5f);
     memcpy(pb->data, pa->data, sizeof(float) * 30);
     mu_optim_config_t ca = cfg_of("mars-adamw");
@@ -194,7 +119,7 @@ static void test_mars_adamw_equals_adamw(void **st) {
 static void test_mars_adamw_steps(void **st) {
     (void)st;
     reg_t r = {0};
-    mu_param_t *w = add(&r, "h.w", MU_ROLE_HIDDEN, 2, 4, 3), *gn = add(&r, "ln.w", MU_ROLE_GAIN, 1, 3, 1);
+    mu_param_t *w = reg_add(&r, "h.w", MU_ROLE_HIDDEN, 2, 4, 3), *gn = reg_add(&r, "ln.w", MU_ROLE_GAIN, 1, 3, 1);
     fill(w->data, 12, 4, 0.5f);
     for (int i = 0; i < 3; i++) gn->data[i] = 1.0f;
     mu_optim_config_t c = cfg_of("mars-adamw");
@@ -237,7 +162,7 @@ static void test_mars_adamw_steps(void **st) {
 static void test_mars_lion_step(void **st) {
     (void)st;
     reg_t r = {0};
-    mu_param_t *e = add(&r, "wte", MU_ROLE_EMBED, 2, 5, 3);
+    mu_param_t *e = reg_add(&r, "wte", MU_ROLE_EMBED, 2, 5, 3);
     fill(e->data, 15, 5, 0.3f);
     fill(e->grad, 15, 6, 0.5f);
     e->grad[4] = 0.0f;
@@ -257,20 +182,20 @@ static void test_mars_lion_step(void **st) {
 /* mars-shampoo / mars-m with the exact polar factor: one step against the double SVD. */
 static void shampoo_case(const char *preset, double lr, double wd, int moonlight, mu_gemm_ctx_t *g) {
     reg_t r = {0};
-    mu_param_t *w = add(&r, "h.w", MU_ROLE_HIDDEN, 2, 6, 4);
+    mu_param_t *w = reg_add(&r, "h.w", MU_ROLE_HIDDEN, 2, 6, 4);
     fill(w->data, 24, 7, 0.5f);
     fill(w->grad, 24, 8, 0.5f);  // ‖c‖ > 1: clipped, direction unchanged
     mu_optim_config_t c = cfg_of(preset);
     c.orth_kind = 4;
     c.weight_decay = (float)wd;
     if (!moonlight) {  // mars-shampoo owns every 2-D tensor: add an embedding too
-        mu_param_t *e = add(&r, "wte", MU_ROLE_EMBED, 2, 3, 4);
+        mu_param_t *e = reg_add(&r, "wte", MU_ROLE_EMBED, 2, 3, 4);
         fill(e->grad, 12, 9, 1.0f);
         w = &r.p[0];
     }
     double G[24], P[24], W0[24];
     for (int i = 0; i < 24; i++) G[i] = w->grad[i], W0[i] = w->data[i];
-    polar_d(G, 6, 4, P);
+    ref_polar(G, 6, 4, P);
     mu_optim_t *o = make(&c, &r, g);
     assert_int_equal(mu_optim_step(o, 1.0f), 0);
     const double a = moonlight ? 0.2 * sqrt(6.0) : sqrt(6.0 / 4.0);
@@ -291,7 +216,7 @@ static void test_mars_shampoo_and_m_step(void **st) {
 static void test_lion(void **st) {
     (void)st;
     reg_t r = {0};
-    mu_param_t *w = add(&r, "h.w", MU_ROLE_HIDDEN, 2, 4, 4);
+    mu_param_t *w = reg_add(&r, "h.w", MU_ROLE_HIDDEN, 2, 4, 4);
     fill(w->data, 16, 11, 0.5f);
     mu_optim_config_t c = cfg_of("lion");
     c.weight_decay = 0.1f;
@@ -333,8 +258,8 @@ static void test_scion_one_step(void **st) {
     mu_gemm_ctx_t *g = gemm_ctx();
     for (int constrained = 0; constrained < 2; constrained++) {
         reg_t r = {0};
-        mu_param_t *h = add(&r, "h.w", MU_ROLE_HIDDEN, 2, 3, 5), *e = add(&r, "wte", MU_ROLE_EMBED, 2, 6, 4);
-        mu_param_t *hd = add(&r, "lm_head", MU_ROLE_HEAD, 2, 6, 4), *gn = add(&r, "ln.w", MU_ROLE_GAIN, 1, 4, 1);
+        mu_param_t *h = reg_add(&r, "h.w", MU_ROLE_HIDDEN, 2, 3, 5), *e = reg_add(&r, "wte", MU_ROLE_EMBED, 2, 6, 4);
+        mu_param_t *hd = reg_add(&r, "lm_head", MU_ROLE_HEAD, 2, 6, 4), *gn = reg_add(&r, "ln.w", MU_ROLE_GAIN, 1, 4, 1);
         for (int i = 0; i < 4; i++) r.p[i].layer = 0;
         fill(h->data, 15, 1, 0.3f), fill(e->data, 24, 2, 0.3f), fill(hd->data, 24, 3, 0.3f);
         for (int i = 0; i < 4; i++) gn->data[i] = 1.0f;
@@ -352,7 +277,7 @@ static void test_scion_one_step(void **st) {
         // hidden: rho 50 · sqrt(m/n) · polar(G)   (ema of zero state = 0.1 G: same polar factor)
         double G[15], P[15];
         for (int i = 0; i < 15; i++) G[i] = h->grad[i];
-        polar_d(G, 3, 5, P);
+        ref_polar(G, 3, 5, P);
         for (int i = 0; i < 15; i++) assert_close(h->data[i], keep * H0[i] - lr * 50 * sqrt(3.0 / 5.0) * P[i], 1e-6, 1e-5);
         // embedding: each token row of U/rho has norm sqrt(d) = 2 (test 1); absent rows exactly 0
         for (int v = 0; v < 6; v++) {
@@ -388,7 +313,7 @@ static void test_scion_one_step(void **st) {
 static void test_scion_lmo_properties(void **st) {
     (void)st;
     reg_t r = {0};
-    mu_param_t *e = add(&r, "wte", MU_ROLE_EMBED, 2, 7, 16), *hd = add(&r, "lm_head", MU_ROLE_HEAD, 2, 7, 16);
+    mu_param_t *e = reg_add(&r, "wte", MU_ROLE_EMBED, 2, 7, 16), *hd = reg_add(&r, "lm_head", MU_ROLE_HEAD, 2, 7, 16);
     fill(e->grad, 112, 8, 1.0f), fill(hd->grad, 112, 9, 1.0f);
     memset(e->grad + 32, 0, sizeof(float) * 16);
     hd->grad[0] = 0.0f;
@@ -417,7 +342,7 @@ static void test_scion_constrained_bound(void **st) {
     (void)st;
     mu_gemm_ctx_t *g = gemm_ctx();
     reg_t r = {0};
-    mu_param_t *h = add(&r, "h.w", MU_ROLE_HIDDEN, 2, 8, 6);
+    mu_param_t *h = reg_add(&r, "h.w", MU_ROLE_HIDDEN, 2, 8, 6);
     fill(h->data, 48, 12, 1.0f);
     const double rho = 50, bound = rho * sqrt(8.0 / 6.0);
     double s0 = sigma_max_f(h->data, 8, 6);
@@ -442,7 +367,7 @@ static void test_scion_constrained_bound(void **st) {
 static void test_scion_tied_table(void **st) {
     (void)st;
     reg_t r = {0};
-    mu_param_t *e = add(&r, "wte", MU_ROLE_EMBED, 2, 5, 8);
+    mu_param_t *e = reg_add(&r, "wte", MU_ROLE_EMBED, 2, 5, 8);
     e->tied = 1;
     fill(e->grad, 40, 13, 1.0f);
     mu_optim_config_t c = cfg_of("scion-unconstrained");
@@ -460,7 +385,7 @@ static void test_gluon(void **st) {
     // (2) m = n = 3, beta = 0, G = diag(3,2,1), L0 = 1, L1 = 0, exact, s_t = 1: ΔW = -6 I
     {
         reg_t r = {0};
-        mu_param_t *h = add(&r, "h.w", MU_ROLE_HIDDEN, 2, 3, 3);
+        mu_param_t *h = reg_add(&r, "h.w", MU_ROLE_HIDDEN, 2, 3, 3);
         h->grad[0] = 3, h->grad[4] = 2, h->grad[8] = 1;
         mu_optim_config_t c = cfg_of("gluon");
         c.momentum = 0.0f;
@@ -477,7 +402,7 @@ static void test_gluon(void **st) {
     // (3) sign layer with M = all ones (V, d): D = V, so with L0 = 1, L1 = 0: t = V
     for (int rule = 0; rule < 2; rule++) {
         reg_t r = {0};
-        mu_param_t *hd = add(&r, "lm_head", MU_ROLE_HEAD, 2, 6, 4);
+        mu_param_t *hd = reg_add(&r, "lm_head", MU_ROLE_HEAD, 2, 6, 4);
         if (rule) for (int i = 0; i < 24; i++) hd->grad[i] = 1.0f;
         else fill(hd->grad, 24, 14, 5.0f);
         mu_optim_config_t c = cfg_of("gluon");
@@ -498,13 +423,13 @@ static void test_gluon(void **st) {
 
 /* ---- every preset: state round trip (bit-exact resume) ---- */
 static void build_small(reg_t *r) {
-    add(r, "wte", MU_ROLE_EMBED, 2, 10, 8);
-    mu_param_t *q = add(r, "h.0.attn.c_attn.weight", MU_ROLE_HIDDEN, 2, 24, 8);
+    reg_add(r, "wte", MU_ROLE_EMBED, 2, 10, 8);
+    mu_param_t *q = reg_add(r, "h.0.attn.c_attn.weight", MU_ROLE_HIDDEN, 2, 24, 8);
     q->n_split = 3, q->n_head = 2, q->layer = 0;
-    add(r, "h.0.mlp.c_fc.weight", MU_ROLE_HIDDEN, 2, 16, 8)->layer = 0;
-    add(r, "lm_head.weight", MU_ROLE_HEAD, 2, 10, 8);
-    add(r, "ln_f.weight", MU_ROLE_GAIN, 1, 8, 1);
-    add(r, "ln_f.bias", MU_ROLE_BIAS, 1, 8, 1);
+    reg_add(r, "h.0.mlp.c_fc.weight", MU_ROLE_HIDDEN, 2, 16, 8)->layer = 0;
+    reg_add(r, "lm_head.weight", MU_ROLE_HEAD, 2, 10, 8);
+    reg_add(r, "ln_f.weight", MU_ROLE_GAIN, 1, 8, 1);
+    reg_add(r, "ln_f.bias", MU_ROLE_BIAS, 1, 8, 1);
     for (int32_t i = 0; i < r->n; i++) fill(r->p[i].data, r->p[i].numel, 50 + (uint64_t)i, 0.2f);
 }
 

@@ -8,26 +8,15 @@
  * Parameters are built by hand (no model). */
 #include "testutil.h"
 
-#include <lapacke.h>
-
 #include "muon/optim.h"
 #include "optim/transform.h"
+#include "optim_ref.h"
 
+/* One hidden matrix (m, n) owning its data and grad (free_param). */
 static mu_param_t make_param(const char *name, int64_t m, int64_t n) {
-    mu_param_t p;
-    memset(&p, 0, sizeof p);
-    snprintf(p.name, sizeof p.name, "%s", name);
-    p.ndim = 2;
-    p.shape[0] = m;
-    p.shape[1] = n;
-    p.numel = m * n;
-    p.role = MU_ROLE_HIDDEN;
-    p.fan_in = n;
-    p.fan_out = m;
+    reg_t r = {0};
+    mu_param_t p = *reg_add(&r, name, MU_ROLE_HIDDEN, 2, m, n);
     p.layer = 0;
-    p.n_split = 1;
-    p.data = calloc((size_t)p.numel, sizeof(float));
-    p.grad = calloc((size_t)p.numel, sizeof(float));
     return p;
 }
 
@@ -36,13 +25,8 @@ static void free_param(mu_param_t *p) {
     free(p->grad);
 }
 
-static void fill(float *x, int64_t n, uint64_t seed) {
-    uint64_t s = seed * 0x9E3779B97F4A7C15ULL + 1;
-    for (int64_t i = 0; i < n; i++) {
-        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-        x[i] = (float)((double)(s >> 11) / 9007199254740992.0 * 2.0 - 1.0);
-    }
-}
+/* uniform(-1, 1), seeded */
+static void fill(float *x, int64_t n, uint64_t seed) { fill_lcg(x, n, seed, 1, 1.0f); }
 
 /* Thin SVD of G (m×n) in double: L (m×k), RT (k×n), k = min(m, n). */
 static void svd(const float *G, int64_t m, int64_t n, double *L, double *RT) {
@@ -54,14 +38,6 @@ static void svd(const float *G, int64_t m, int64_t n, double *L, double *RT) {
                      0);
     free(A);
     free(S);
-}
-
-static double sgn(double x) { return x > 0 ? 1.0 : x < 0 ? -1.0 : 0.0; }
-
-static mu_gemm_ctx_t *gemm_ctx(void) {
-    mu_gemm_ctx_t *g = NULL;
-    assert_int_equal(mu_gemm_ctx_init(&g, MU_ENGINE_OPENBLAS), 0);
-    return g;
 }
 
 /* One optimizer step of preset `name` on a single hidden matrix; returns ΔW in dw. */

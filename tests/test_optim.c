@@ -7,46 +7,23 @@
 
 #include "muon/optim.h"
 #include "optim/transform.h"
+#include "optim_ref.h"
 
-/* ---- hand-built registry ---- */
-typedef struct {
-    mu_param_t p[8];
-    int32_t n;
-} reg_t;
-
-static void reg_add(reg_t *r, const char *name, mu_role_t role, int64_t rows, int64_t cols) {
-    mu_param_t *p = &r->p[r->n++];
-    memset(p, 0, sizeof *p);
-    snprintf(p->name, sizeof p->name, "%s", name);
-    p->ndim = cols > 1 || role == MU_ROLE_HIDDEN || role == MU_ROLE_EMBED || role == MU_ROLE_HEAD ? 2 : 1;
-    p->shape[0] = rows;
-    p->shape[1] = p->ndim == 2 ? cols : 1;
-    p->numel = rows * p->shape[1];
-    p->role = role;
-    p->fan_in = p->shape[1];
-    p->fan_out = rows;
-    p->layer = -1;
-    p->n_split = 1;
-    p->data = calloc((size_t)p->numel, sizeof(float));
-    p->grad = calloc((size_t)p->numel, sizeof(float));
+/* ---- hand-built registry (optim_ref.h) ----
+ * A record whose weights start at a fixed pattern; 2-D for matrices (or any cols > 1). */
+static void reg_put(reg_t *r, const char *name, mu_role_t role, int64_t rows, int64_t cols) {
+    const int32_t ndim = cols > 1 || role == MU_ROLE_HIDDEN || role == MU_ROLE_EMBED || role == MU_ROLE_HEAD ? 2 : 1;
+    mu_param_t *p = reg_add(r, name, role, ndim, rows, cols);
     for (int64_t i = 0; i < p->numel; i++) p->data[i] = 0.5f - 0.1f * (float)((i * 7 + r->n) % 11);
-}
-
-static void reg_free(reg_t *r) {
-    for (int32_t i = 0; i < r->n; i++) {
-        free(r->p[i].data);
-        free(r->p[i].grad);
-    }
-    r->n = 0;
 }
 
 /* A small model-like registry: embedding, hidden matrix, gain, bias. */
 static void reg_small(reg_t *r) {
     r->n = 0;
-    reg_add(r, "wte", MU_ROLE_EMBED, 3, 2);
-    reg_add(r, "h.0.attn.c_proj.weight", MU_ROLE_HIDDEN, 2, 3);
-    reg_add(r, "h.0.ln_1.weight", MU_ROLE_GAIN, 2, 1);
-    reg_add(r, "h.0.ln_1.bias", MU_ROLE_BIAS, 2, 1);
+    reg_put(r, "wte", MU_ROLE_EMBED, 3, 2);
+    reg_put(r, "h.0.attn.c_proj.weight", MU_ROLE_HIDDEN, 2, 3);
+    reg_put(r, "h.0.ln_1.weight", MU_ROLE_GAIN, 2, 1);
+    reg_put(r, "h.0.ln_1.bias", MU_ROLE_BIAS, 2, 1);
 }
 
 /* Deterministic gradient of element i at step t (1-based). */
@@ -64,7 +41,7 @@ static void fill_grads(reg_t *r, int64_t t) {
 /* One step by hand: m̂ = g, v̂ = g², U = g/(|g|+eps); W <- W(1 - lr wd) - lr U. */
 static void test_adamw_one_step_hand(void **st) {
     reg_t r = {0};
-    reg_add(&r, "w", MU_ROLE_HIDDEN, 1, 2);
+    reg_put(&r, "w", MU_ROLE_HIDDEN, 1, 2);
     r.p[0].data[0] = 1.0f;
     r.p[0].data[1] = -2.0f;
     r.p[0].grad[0] = 0.5f;
@@ -152,7 +129,7 @@ static void test_adamw_three_steps(void **st) {
  * matches, and equal gradients give bit-identical weights in vector and scalar lanes. */
 static void test_adamw_vector_path(void **st) {
     reg_t r = {0};
-    reg_add(&r, "w", MU_ROLE_HIDDEN, 5, 7);
+    reg_put(&r, "w", MU_ROLE_HIDDEN, 5, 7);
     double *Wref[1] = {calloc(35, sizeof(double))};
     const int dec[1] = {1};
     adamw_reference(&r, Wref, dec, 3, 1e-3, 0.1, (double)0.9f, (double)0.95f, (double)1e-8f);
@@ -179,7 +156,7 @@ static void test_adamw_vector_path(void **st) {
 
 static void test_adam_hand_written(void **st) {
     reg_t r = {0};
-    reg_add(&r, "w", MU_ROLE_HIDDEN, 1, 1);
+    reg_put(&r, "w", MU_ROLE_HIDDEN, 1, 1);
     r.p[0].data[0] = 0.0f;
     mu_optim_config_t c = mu_optim_config_default();
     c.lr = 0.1f;
@@ -200,13 +177,19 @@ static void test_adam_hand_written(void **st) {
     reg_free(&r);
 }
 
+/* The small registry in r and an optimizer for it under config c. */
+static mu_optim_t *open_small(reg_t *r, const mu_optim_config_t *c) {
+    mu_optim_t *o = NULL;
+    reg_small(r);
+    assert_int_equal(mu_optim_init(&o, c, r->p, r->n, NULL), 0);
+    return o;
+}
+
 static void test_describe_groups(void **st) {
     reg_t r = {0};
-    reg_small(&r);
     mu_optim_config_t c = mu_optim_config_default();
-    mu_optim_t *o = NULL;
+    mu_optim_t *o = open_small(&r, &c);
     char buf[1024];
-    assert_int_equal(mu_optim_init(&o, &c, r.p, r.n, NULL), 0);
     assert_int_equal(mu_optim_describe(o, buf, sizeof buf), 0);
     assert_string_equal(buf,
                         "decay[2]: adam(b1=0.9,b2=0.95,eps=1e-08) -> decay(wd=0.1,mode=lr) -> apply(lr=0.001)\n"
@@ -232,7 +215,7 @@ static void test_describe_groups(void **st) {
 
 static void sgd_run(int nesterov, float wd, const double expect[2]) {
     reg_t r = {0};
-    reg_add(&r, "w", MU_ROLE_HIDDEN, 1, 1);
+    reg_put(&r, "w", MU_ROLE_HIDDEN, 1, 1);
     r.p[0].data[0] = 1.0f;
     mu_optim_config_t c = mu_optim_config_default();
     c.preset = "sgd";
@@ -266,7 +249,7 @@ static void test_sgd_momentum(void **st) {
 /* ema and sum momentum give the same direction from zero state: ema = (1-b) sum. */
 static void test_ema_vs_sum(void **st) {
     reg_t r = {0};
-    reg_add(&r, "w", MU_ROLE_HIDDEN, 2, 3);
+    reg_put(&r, "w", MU_ROLE_HIDDEN, 2, 3);
     float Me[6] = {0}, Ms[6] = {0}, Ue[6], Us[6];
     for (int nest = 0; nest <= 1; nest++) {
         mu_tstep_t e, s;
@@ -308,8 +291,8 @@ static void test_ema_vs_sum(void **st) {
 
 static void test_clip(void **st) {
     reg_t r = {0};
-    reg_add(&r, "a", MU_ROLE_HIDDEN, 1, 2);
-    reg_add(&r, "b", MU_ROLE_BIAS, 1, 1);
+    reg_put(&r, "a", MU_ROLE_HIDDEN, 1, 2);
+    reg_put(&r, "b", MU_ROLE_BIAS, 1, 1);
     r.p[0].grad[0] = 3;
     r.p[0].grad[1] = 4;
     r.p[1].grad[0] = 12;
@@ -341,8 +324,8 @@ static void test_clip(void **st) {
 /* Big tensors (parallel path): the norm is bit-identical for 1 and 2 threads. */
 static void test_clip_large_deterministic(void **st) {
     reg_t r = {0};
-    reg_add(&r, "big", MU_ROLE_HIDDEN, 300, 1001);
-    reg_add(&r, "small", MU_ROLE_BIAS, 7, 1);
+    reg_put(&r, "big", MU_ROLE_HIDDEN, 300, 1001);
+    reg_put(&r, "small", MU_ROLE_BIAS, 7, 1);
     for (int32_t k = 0; k < 2; k++)
         for (int64_t i = 0; i < r.p[k].numel; i++) r.p[k].grad[i] = grad_at(k, i, 1);
     double ref = 0;
@@ -523,11 +506,9 @@ static void test_config_errors(void **st) {
 
 static void test_set_hparam(void **st) {
     reg_t r = {0};
-    reg_small(&r);
     mu_optim_config_t c = mu_optim_config_default();
-    mu_optim_t *o = NULL;
+    mu_optim_t *o = open_small(&r, &c);
     char buf[1024];
-    assert_int_equal(mu_optim_init(&o, &c, r.p, r.n, NULL), 0);
     assert_int_equal(mu_optim_set_hparam(o, "decay.adam.b1", 0.8f), 0);
     assert_int_equal(mu_optim_set_hparam(o, "no_decay.lr", 0.002f), 0);
     assert_int_equal(mu_optim_set_hparam(o, "*.adam.eps", 1e-10f), 0);

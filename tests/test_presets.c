@@ -1,155 +1,17 @@
 /* test_presets.c — the Muon-family presets (muon, muon-moonlight, muon-pe, muon-exact,
- * muonpp) against independent double-precision references written here: momentum by
- * hand, Newton–Schulz / Polar Express iterations in double, the exact polar factor
+ * muonpp) against independent double-precision references (tests/optim_ref.h): momentum
+ * by hand, Newton–Schulz / Polar Express iterations in double, the exact polar factor
  * and σ_max through LAPACKE_dgesdd. Spec figures: optimizers-lmo.md §2 (update RMS,
  * ema vs sum), mup-and-muonpp.md §4 (‖ΔW‖₂ = η·s), qkv split, state round trips
  * and configuration errors. Parameters are built by hand (no model). */
 #include "testutil.h"
 
-#include <lapacke.h>
-
 #include "muon/optim.h"
 #include "muon/orth.h"
+#include "optim_ref.h"
 
-/* ---- hand-built registry ---- */
-typedef struct {
-    mu_param_t p[8];
-    int32_t n;
-} reg_t;
-
-static mu_param_t *reg_add(reg_t *r, const char *name, mu_role_t role, int32_t ndim, int64_t rows, int64_t cols) {
-    mu_param_t *p = &r->p[r->n++];
-    memset(p, 0, sizeof *p);
-    snprintf(p->name, sizeof p->name, "%s", name);
-    p->ndim = ndim;
-    p->shape[0] = rows;
-    p->shape[1] = ndim == 2 ? cols : 1;
-    p->numel = rows * p->shape[1];
-    p->role = role;
-    p->fan_in = p->shape[1];
-    p->fan_out = rows;
-    p->layer = -1;
-    p->n_split = 1;
-    p->data = calloc((size_t)p->numel, sizeof(float));
-    p->grad = calloc((size_t)p->numel, sizeof(float));
-    return p;
-}
-
-static void reg_free(reg_t *r) {
-    for (int32_t i = 0; i < r->n; i++) {
-        free(r->p[i].data);
-        free(r->p[i].grad);
-    }
-    r->n = 0;
-}
-
-/* Deterministic uniform(-1, 1) from a 64-bit LCG. */
-static float urand(uint64_t *s) {
-    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (float)((double)(*s >> 11) / 9007199254740992.0 * 2.0 - 1.0);
-}
-
-static void fill(float *x, int64_t n, uint64_t seed, float scale) {
-    uint64_t s = seed * 0x9E3779B97F4A7C15ULL + 1;
-    for (int64_t i = 0; i < n; i++) x[i] = scale * urand(&s);
-}
-
-static mu_gemm_ctx_t *gemm_ctx(void) {
-    mu_gemm_ctx_t *g = NULL;
-    assert_int_equal(mu_gemm_ctx_init(&g, MU_ENGINE_OPENBLAS), 0);
-    return g;
-}
-
-static mu_optim_config_t preset_cfg(const char *name) {
-    mu_optim_config_t c;
-    assert_int_equal(mu_optim_config_for_preset(name, &c), 0);
-    return c;
-}
-
-/* ---- double references ---- */
-
-/* C (m, n) = A (m, k) · B (k, n), or with trans_b: A · Bᵀ, B (n, k). */
-static void dmm(const double *A, const double *B, double *C, int64_t m, int64_t k, int64_t n, int trans_b) {
-    for (int64_t i = 0; i < m; i++)
-        for (int64_t j = 0; j < n; j++) {
-            double s = 0;
-            for (int64_t l = 0; l < k; l++) s += A[i * k + l] * (trans_b ? B[j * k + l] : B[l * n + j]);
-            C[i * n + j] = s;
-        }
-}
-
-/* Polar Express coefficients as stored by the library (spec §15, safety factor applied). */
-static const double pe_tab[8][3] = {
-    {8.2051604140, -22.9019349871, 16.4607249102}, {4.0663951599, -2.8611540868, 0.5183995227},
-    {3.9095949044, -2.8233517350, 0.5250369769},   {3.2855640172, -2.4153019596, 0.4852940655},
-    {2.2778732871, -1.6198217653, 0.3984807870},   {1.8725756513, -1.2307042575, 0.3585161621},
-    {1.8564371098, -1.2132392819, 0.3567997894},   {1.875, -1.25, 0.375},
-};
-
-/* Polynomial orth in double (kind 0 ns5, 1 pe): normalize, work on the short side,
- * X <- aX + (bA + cA²)X with A = XXᵀ. X (m, n) in, out (m, n). */
-static void ref_poly(const double *X, int64_t m, int64_t n, int kind, int steps, double *out) {
-    const int tr = m > n;
-    const int64_t r = tr ? n : m, c = tr ? m : n;
-    double *Y = malloc(sizeof(double) * (size_t)(r * c)), *Z = malloc(sizeof(double) * (size_t)(r * c));
-    double *A = malloc(sizeof(double) * (size_t)(r * r)), *B = malloc(sizeof(double) * (size_t)(r * r));
-    double fro = 0;
-    for (int64_t i = 0; i < m * n; i++) fro += X[i] * X[i];
-    fro = sqrt(fro);
-    const double s = 1.0 / ((kind == 1 ? 1.01 * fro : fro) + 1e-7);
-    for (int64_t i = 0; i < m; i++)
-        for (int64_t j = 0; j < n; j++) {
-            if (tr) Y[j * c + i] = s * X[i * n + j];
-            else Y[i * c + j] = s * X[i * n + j];
-        }
-    for (int k = 0; k < steps; k++) {
-        double a = 3.4445, b = -4.7750, cc = 2.0315;
-        if (kind == 1) {
-            const double *row = pe_tab[k < 8 ? k : 7];
-            a = row[0], b = row[1], cc = row[2];
-        }
-        dmm(Y, Y, A, r, c, r, 1);  // A = Y Yᵀ
-        dmm(A, A, B, r, r, r, 0);  // B = A²
-        for (int64_t i = 0; i < r * r; i++) B[i] = b * A[i] + cc * B[i];
-        dmm(B, Y, Z, r, r, c, 0);
-        for (int64_t i = 0; i < r * c; i++) Y[i] = a * Y[i] + Z[i];
-    }
-    for (int64_t i = 0; i < m; i++)
-        for (int64_t j = 0; j < n; j++) out[i * n + j] = tr ? Y[j * c + i] : Y[i * c + j];
-    free(Y), free(Z), free(A), free(B);
-}
-
-/* Exact polar factor P·Qᵀ of X (m, n) through dgesdd; optionally all singular values. */
-static void ref_polar(const double *X, int64_t m, int64_t n, double *out) {
-    const int64_t r = m < n ? m : n;
-    double *A = malloc(sizeof(double) * (size_t)(m * n)), *S = malloc(sizeof(double) * (size_t)r);
-    double *P = malloc(sizeof(double) * (size_t)(m * r)), *Qt = malloc(sizeof(double) * (size_t)(r * n));
-    memcpy(A, X, sizeof(double) * (size_t)(m * n));
-    assert_int_equal(LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', (lapack_int)m, (lapack_int)n, A, (lapack_int)n, S, P,
-                                    (lapack_int)r, Qt, (lapack_int)n),
-                     0);
-    dmm(P, Qt, out, m, r, n, 0);
-    free(A), free(S), free(P), free(Qt);
-}
-
-static double sigma_max_d(const double *X, int64_t m, int64_t n) {
-    const int64_t r = m < n ? m : n;
-    double *A = malloc(sizeof(double) * (size_t)(m * n)), *S = malloc(sizeof(double) * (size_t)r);
-    memcpy(A, X, sizeof(double) * (size_t)(m * n));
-    assert_int_equal(
-        LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'N', (lapack_int)m, (lapack_int)n, A, (lapack_int)n, S, NULL, (lapack_int)m, NULL, (lapack_int)n), 0);
-    double s = S[0];
-    free(A), free(S);
-    return s;
-}
-
-static double sigma_max_f(const float *X, int64_t m, int64_t n) {
-    double *D = malloc(sizeof(double) * (size_t)(m * n));
-    for (int64_t i = 0; i < m * n; i++) D[i] = X[i];
-    double s = sigma_max_d(D, m, n);
-    free(D);
-    return s;
-}
+/* uniform(-scale, scale), seeded */
+static void fill(float *x, int64_t n, uint64_t seed, float scale) { fill_lcg(x, n, seed, 1, scale); }
 
 /* ---- 1. one step of every preset against a double computation ---- */
 
@@ -172,7 +34,7 @@ static void one_step_case(const char *preset, mu_gemm_ctx_t *g) {
     memcpy(W0, H->data, sizeof W0);
     memcpy(E0, E->data, sizeof E0);
     memcpy(L0, L->data, sizeof L0);
-    mu_optim_config_t c = preset_cfg(preset);
+    mu_optim_config_t c = cfg_of(preset);
     const int pp = strcmp(preset, "muonpp") == 0;
     if (pp) c.power_iters = 500;  // converged power iteration: σ̂ = σ_max to fp32 accuracy
     mu_optim_t *o = NULL;
@@ -191,7 +53,7 @@ static void one_step_case(const char *preset, mu_gemm_ctx_t *g) {
     else ref_poly(U, m, n, strcmp(preset, "muon-pe") == 0 ? 1 : 0, 5, O);
     double a = sqrt(fmax(1.0, (double)m / n));             // keller
     if (sum) a = 0.2 * sqrt((double)(m > n ? m : n));      // moonlight
-    if (pp) a = sqrt((double)m / n) / sigma_max_d(O, m, n);  // spectral, after O / σ_max(O)
+    if (pp) a = sqrt((double)m / n) / ref_polar(O, m, n, NULL);  // spectral, after O / σ_max(O)
     for (int64_t i = 0; i < m * n; i++)
         assert_close(H->data[i], (1 - eta * wd) * W0[i] - eta * a * O[i], 2e-6, 0);
 
@@ -226,7 +88,7 @@ static void test_update_scales_exact(void **st) {
             reg_t r = {0};
             mu_param_t *H = reg_add(&r, "h", MU_ROLE_HIDDEN, 2, m, n);
             fill(H->grad, H->numel, 7 + (uint64_t)s, 1.0f);  // W0 = 0: ΔW = W1
-            mu_optim_config_t c = preset_cfg("muon-exact");
+            mu_optim_config_t c = cfg_of("muon-exact");
             c.scale_mode = mode;
             c.weight_decay = 0.1f;  // no effect on W0 = 0
             mu_optim_t *o = NULL;
@@ -258,7 +120,7 @@ static void test_ema_vs_sum_same_direction(void **st) {
         reg_t ra = {0}, rb = {0};
         mu_param_t *A = reg_add(&ra, "h", MU_ROLE_HIDDEN, 2, m, n);
         mu_param_t *B = reg_add(&rb, "h", MU_ROLE_HIDDEN, 2, m, n);
-        mu_optim_config_t ca = preset_cfg("muon"), cb = preset_cfg("muon-moonlight");
+        mu_optim_config_t ca = cfg_of("muon"), cb = cfg_of("muon-moonlight");
         cb.scale_mode = MU_SCALE_KELLER;
         cb.lr = ca.lr;
         cb.weight_decay = ca.weight_decay = 0;
@@ -294,7 +156,7 @@ static void muonpp_norm_case(mu_gemm_ctx_t *g, int exact, int64_t m, int64_t n) 
     reg_t r = {0};
     mu_param_t *H = reg_add(&r, "h", MU_ROLE_HIDDEN, 2, m, n);
     fill(H->data, H->numel, 3, 0.05f);
-    mu_optim_config_t c = preset_cfg("muonpp");
+    mu_optim_config_t c = cfg_of("muonpp");
     if (exact) c.orth_kind = MU_ORTH_EXACT;
     mu_optim_t *o = NULL;
     assert_int_equal(mu_optim_init(&o, &c, r.p, r.n, g), 0);
@@ -306,7 +168,7 @@ static void muonpp_norm_case(mu_gemm_ctx_t *g, int exact, int64_t m, int64_t n) 
         memcpy(prev, H->data, sizeof(float) * (size_t)H->numel);
         assert_int_equal(mu_optim_step(o, 1.0f), 0);
         for (int64_t i = 0; i < H->numel; i++) dW[i] = (double)H->data[i] - rho * prev[i];  // pre-decay update
-        const double ratio = sigma_max_d(dW, m, n) / (eta * s);
+        const double ratio = ref_polar(dW, m, n, NULL) / (eta * s);
         print_message("muonpp exact=%d (%lld,%lld) t=%d ratio %.5f\n", exact, (long long)m, (long long)n, t, ratio);
         if (exact) assert_close(ratio, 1.0, 0, 0.01);
         else {
@@ -336,7 +198,7 @@ static void test_muonpp_adaptive_hand(void **st) {
     const int64_t m = 8, n = 12, N = m * n;
     reg_t r = {0};
     mu_param_t *H = reg_add(&r, "h", MU_ROLE_HIDDEN, 2, m, n);
-    mu_optim_config_t c = preset_cfg("muonpp");
+    mu_optim_config_t c = cfg_of("muonpp");
     c.orth_kind = MU_ORTH_EXACT;
     c.adaptive = 1;
     c.kappa = 2.0f;
@@ -387,7 +249,7 @@ static void test_qkv_split(void **st) {
         for (int k = 0; k < 3; k++) reg_add(&rs, k == 0 ? "q" : k == 1 ? "k" : "v", MU_ROLE_HIDDEN, 2, C, C);
         fill(F->data, F->numel, 5, 0.1f);
         for (int k = 0; k < 3; k++) memcpy(rs.p[k].data, F->data + k * C * C, sizeof(float) * (size_t)(C * C));
-        mu_optim_config_t c = preset_cfg(names[pi]);
+        mu_optim_config_t c = cfg_of(names[pi]);
         mu_optim_t *of = NULL, *os = NULL;
         assert_int_equal(mu_optim_init(&of, &c, rf.p, rf.n, g), 0);
         assert_int_equal(mu_optim_init(&os, &c, rs.p, rs.n, g), 0);
@@ -411,7 +273,7 @@ static void test_qkv_split(void **st) {
         F->n_split = 3;
         F->n_head = 2;
         fill(F->grad, F->numel, 80, 1.0f);
-        mu_optim_config_t c = preset_cfg("muon-exact");
+        mu_optim_config_t c = cfg_of("muon-exact");
         c.qkv_split = mode;
         mu_optim_t *o = NULL;
         assert_int_equal(mu_optim_init(&o, &c, r.p, r.n, g), 0);
@@ -455,7 +317,7 @@ static void roundtrip_case(mu_gemm_ctx_t *g, const char *preset, int adaptive) {
     reg_t a = {0}, b = {0};
     build_model_reg(&a);
     build_model_reg(&b);
-    mu_optim_config_t c = preset_cfg(preset);
+    mu_optim_config_t c = cfg_of(preset);
     c.adaptive = adaptive;
     mu_optim_t *oa = NULL, *ob = NULL;
     assert_int_equal(mu_optim_init(&oa, &c, a.p, a.n, g), 0);
@@ -505,7 +367,7 @@ static void test_state_convention_mismatch(void **st) {
     mu_gemm_ctx_t *g = gemm_ctx();
     reg_t r = {0};
     build_model_reg(&r);
-    mu_optim_config_t c = preset_cfg("muon");
+    mu_optim_config_t c = cfg_of("muon");
     mu_optim_t *o = NULL, *o2 = NULL;
     assert_int_equal(mu_optim_init(&o, &c, r.p, r.n, g), 0);
     size_t nb = mu_optim_state_bytes(o);
@@ -522,12 +384,12 @@ static void test_state_convention_mismatch(void **st) {
         mu_optim_free(o2);
     }
     // ema (muon) into sum (moonlight): another preset and convention
-    c = preset_cfg("muon-moonlight");
+    c = cfg_of("muon-moonlight");
     assert_int_equal(mu_optim_init(&o2, &c, r.p, r.n, g), 0);
     assert_int_equal(mu_optim_state_load(o2, buf, nb), MU_EMISMATCH);
     mu_optim_free(o2);
     // numeric hyperparameters may change (lr, steps)
-    c = preset_cfg("muon");
+    c = cfg_of("muon");
     c.lr = 0.01f;
     c.orth_steps = 6;
     assert_int_equal(mu_optim_init(&o2, &c, r.p, r.n, g), 0);
@@ -545,7 +407,7 @@ static void test_describe_two_lrs(void **st) {
     mu_gemm_ctx_t *g = gemm_ctx();
     reg_t r = {0};
     build_model_reg(&r);
-    mu_optim_config_t c = preset_cfg("muon");
+    mu_optim_config_t c = cfg_of("muon");
     mu_optim_t *o = NULL;
     assert_int_equal(mu_optim_init(&o, &c, r.p, r.n, g), 0);
     char d[2048];
@@ -565,7 +427,7 @@ static void test_describe_two_lrs(void **st) {
     assert_non_null(strstr(d, "orth(kind=ns5,steps=7,prec=f32,split=head)"));
     assert_non_null(strstr(d, "apply(lr=0.001)"));
     mu_optim_free(o);
-    c = preset_cfg("muonpp");
+    c = cfg_of("muonpp");
     assert_int_equal(mu_optim_init(&o, &c, r.p, r.n, g), 0);
     assert_int_equal(mu_optim_describe(o, d, sizeof d), 0);
     print_message("%s\n", d);
@@ -583,7 +445,7 @@ static void test_errors(void **st) {
     reg_t r = {0};
     build_model_reg(&r);
     mu_optim_t *o = (mu_optim_t *)0x1;
-    mu_optim_config_t c = preset_cfg("muon");
+    mu_optim_config_t c = cfg_of("muon");
     // unknown preset
     c.preset = "muonx";
     assert_int_equal(mu_optim_init(&o, &c, r.p, r.n, g), MU_EINVAL);
@@ -592,7 +454,7 @@ static void test_errors(void **st) {
     assert_non_null(strstr(mu_last_error(), "muon-moonlight"));
     assert_int_equal(mu_optim_config_for_preset("muonx", &c), MU_EINVAL);
     // a 1-D tensor routed to the orthogonalizing chain
-    c = preset_cfg("muon");
+    c = cfg_of("muon");
     r.p[4].role = MU_ROLE_HIDDEN;
     assert_int_equal(mu_optim_init(&o, &c, r.p, r.n, g), MU_EINVAL);
     assert_non_null(strstr(mu_last_error(), "h.0.ln_1.weight"));
@@ -612,21 +474,21 @@ static void test_errors(void **st) {
         mu_optim_free(o);
     }
     // config ranges
-    c = preset_cfg("muon");
+    c = cfg_of("muon");
     c.qkv_split = 3;
     assert_int_equal(mu_optim_init(&o, &c, r.p, r.n, g), MU_EINVAL);
     assert_non_null(strstr(mu_last_error(), "optim.qkv_split"));
-    c = preset_cfg("muon");
+    c = cfg_of("muon");
     c.orth_kind = 9;
     assert_int_equal(mu_optim_init(&o, &c, r.p, r.n, g), MU_EINVAL);
     // rows not divisible into q, k, v
-    c = preset_cfg("muon");
+    c = cfg_of("muon");
     r.p[1].n_split = 5;
     assert_int_equal(mu_optim_init(&o, &c, r.p, r.n, g), MU_EINVAL);
     assert_non_null(strstr(mu_last_error(), "n_split"));
     r.p[1].n_split = 3;
     // the adaptive factor needs weight decay
-    c = preset_cfg("muonpp");
+    c = cfg_of("muonpp");
     c.adaptive = 1;
     c.weight_decay = 0;
     assert_int_equal(mu_optim_init(&o, &c, r.p, r.n, g), MU_EINVAL);

@@ -17,9 +17,9 @@
 enum { K_B1 = 0, K_B2 = 1, K_EPS = 2 };
 
 static const mu_hp_desc_t keys[] = {
-    {.key = "b1", .type = MU_HP_FLOAT, .def = 0.9f, .lo = 0.0f, .hi = 1.0f, .hi_open = 1},
-    {.key = "b2", .type = MU_HP_FLOAT, .def = 0.95f, .lo = 0.0f, .hi = 1.0f, .hi_open = 1},
-    {.key = "eps", .type = MU_HP_FLOAT, .def = 1e-8f, .lo = 0.0f, .hi = 1.0f},
+    MU_HP_BETA_KEY("b1", 0.9f),
+    MU_HP_BETA_KEY("b2", 0.95f),
+    MU_HP_EPS_KEY(1e-8f),
 };
 
 static size_t adam_state(const mu_tstep_t *s, const mu_param_t *p) {

@@ -24,11 +24,10 @@ enum { K_ON = 0, K_KAPPA = 1, K_BETA = 2, K_WD = 3, K_AMAX = 4, K_SPLIT = 5 };
 static const mu_hp_desc_t keys[] = {
     {.key = "on", .type = MU_HP_INT, .def = 0.0f, .lo = 0.0f, .hi = 1.0f, .structural = 1},
     {.key = "kappa", .type = MU_HP_FLOAT, .def = 1.0f, .lo = 0.0f, .hi = 1e6f},
-    {.key = "beta", .type = MU_HP_FLOAT, .def = 0.9f, .lo = 0.0f, .hi = 1.0f, .hi_open = 1},
+    MU_HP_BETA_KEY("beta", 0.9f),
     {.key = "wd", .type = MU_HP_FLOAT, .def = 0.0f, .lo = 0.0f, .hi = 1e6f},
     {.key = "amax", .type = MU_HP_FLOAT, .def = 10.0f, .lo = 1.0f, .hi = 1e6f},
-    {.key = "split", .type = MU_HP_ENUM, .def = 1.0f, .lo = 0.0f, .hi = 2.0f, .structural = 1,
-     .names = mu_split_names},
+    MU_HP_SPLIT_KEY,
 };
 
 static size_t adaptive_state(const mu_tstep_t *s, const mu_param_t *p) {
@@ -78,9 +77,7 @@ static int adaptive_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, 
             A = factor(s, abar, (double)ctx->lr, r, c);
         }
         memcpy(Op, O, sizeof(float) * (size_t)N);
-        if (A == 1.0f) continue;
-#pragma omp parallel for schedule(static) if (N >= MU_OPTIM_PAR_MIN)
-        for (int64_t i = 0; i < N; i++) O[i] *= A;
+        if (A != 1.0f) mu_vec_scale(O, N, A);
     }
     return MU_OK;
 }

@@ -26,8 +26,7 @@ const char *const mu_capture_names[] = {"fro", "cols", "tensor", NULL};
 static const mu_hp_desc_t keys[] = {
     {.key = "what", .type = MU_HP_ENUM, .def = 0.0f, .lo = 0.0f, .hi = 2.0f, .structural = 1,
      .names = mu_capture_names},
-    {.key = "split", .type = MU_HP_ENUM, .def = 1.0f, .lo = 0.0f, .hi = 2.0f, .structural = 1,
-     .names = mu_split_names},
+    MU_HP_SPLIT_KEY,
 };
 
 /* The latest capture of this thread. */
@@ -56,11 +55,6 @@ static size_t capture_scratch(const mu_tstep_t *s, const mu_param_t *p) {
     return 2 * (size_t)mu_lines_count(p, MU_AXIS_COL, (int32_t)s->hp[K_SPLIT]);
 }
 
-static int capture_check(const mu_tstep_t *s, const mu_param_t *p, const mu_gemm_ctx_t *gemm, const char *who) {
-    (void)gemm;
-    return mu_views_check(p, (int32_t)s->hp[K_SPLIT], who);
-}
-
 static int capture_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float *ref, mu_param_t *p) {
     const int32_t what = (int32_t)s->hp[K_WHAT], split = (int32_t)s->hp[K_SPLIT];
     if (what == MU_CAPTURE_TENSOR) {
@@ -83,19 +77,20 @@ static int capture_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, f
     return MU_OK;
 }
 
-int mu_capture_get(const mu_param_t *p, int64_t t, int32_t what, const char *who, const float **ref,
-                   int32_t *split) {
+int mu_capture_get(const mu_param_t *p, int64_t t, int32_t what, int32_t level, const char *who,
+                   mu_capture_ref_t *out) {
     if (last.p != p || last.t != t || last.what != what || !last.ref)
         return mu_set_error(MU_EINVAL,
                             "%s: parameter '%s': needs capture(what=%s) earlier in the same chain (none ran for "
                             "this parameter at step %lld)",
                             who, p->name, mu_capture_names[what], (long long)t);
-    *ref = last.ref;
-    *split = last.split;
+    out->ref = last.ref;
+    out->split = last.split;
+    out->nv = mu_param_views(p, last.split, level, &out->m, &out->n);
     return MU_OK;
 }
 
 const mu_transform_t mu_tr_capture = {
     .name = "capture", .keys = keys, .n_keys = 2, .state_size = capture_state, .scratch_size = capture_scratch,
-    .update = capture_update, .check = capture_check,
+    .update = capture_update, .check = mu_views_check_link,
 };

@@ -12,9 +12,18 @@
 enum { MU_CAPTURE_FRO = 0, MU_CAPTURE_COLS = 1, MU_CAPTURE_TENSOR = 2 };
 extern const char *const mu_capture_names[];  /* "fro", "cols", "tensor", NULL */
 
-/* The reference captured for p at step t with kind `what`: *ref (layout above) and the
- * split it used. MU_EINVAL naming `who` when the chain has no such capture before it. */
-int mu_capture_get(const mu_param_t *p, int64_t t, int32_t what, const char *who, const float **ref,
-                   int32_t *split);
+/* A capture as its consumer sees it: the reference (layout above), the split it used and
+ * the views of p under that split at the consumer's level (nv views of m x n). */
+typedef struct {
+    const float *ref;
+    int32_t split;
+    int64_t nv, m, n;
+} mu_capture_ref_t;
+
+/* The reference captured for p at step t with kind `what`, with its views at `level`
+ * (MU_VIEW_LOGICAL or MU_VIEW_ORTH). MU_EINVAL naming `who` when the chain has no such
+ * capture before it. */
+int mu_capture_get(const mu_param_t *p, int64_t t, int32_t what, int32_t level, const char *who,
+                   mu_capture_ref_t *out);
 
 #endif

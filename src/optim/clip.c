@@ -12,6 +12,7 @@
 
 #include "base/util.h"
 #include "muon/optim.h"
+#include "optim/transform.h"
 
 #define CHUNK 4096
 #define BLOCK 256  /* chunks summed per parallel region */
@@ -25,17 +26,7 @@ static double sumsq(const float *g, int64_t n) {
 #pragma omp parallel for schedule(static) if (nc * CHUNK >= 65536)
         for (int64_t c = 0; c < nc; c++) {
             const int64_t lo = (c0 + c) * CHUNK, hi = lo + CHUNK < n ? lo + CHUNK : n;
-            // four fixed lanes (i mod 4) for instruction-level parallelism, same order every run
-            double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-            int64_t i = lo;
-            for (; i + 4 <= hi; i += 4) {
-                s0 += (double)g[i] * (double)g[i];
-                s1 += (double)g[i + 1] * (double)g[i + 1];
-                s2 += (double)g[i + 2] * (double)g[i + 2];
-                s3 += (double)g[i + 3] * (double)g[i + 3];
-            }
-            for (; i < hi; i++) s0 += (double)g[i] * (double)g[i];
-            part[c] = (s0 + s1) + (s2 + s3);
+            part[c] = mu_dot_f64(g + lo, g + lo, hi - lo);  // fixed lanes, same order every run
         }
         for (int64_t c = 0; c < nc; c++) total += part[c];
     }
@@ -58,12 +49,7 @@ int mu_optim_clip_grad(mu_param_t *params, int32_t n, float max_norm, float *nor
                             isnan(norm) ? "NaN" : "Inf");
     if (max_norm > 0 && norm > (double)max_norm) {
         const float s = (float)((double)max_norm / (norm + 1e-6));
-        for (int32_t i = 0; i < n; i++) {
-            float *g = params[i].grad;
-            const int64_t m = params[i].numel;
-#pragma omp parallel for schedule(static) if (m >= 32768)
-            for (int64_t j = 0; j < m; j++) g[j] *= s;
-        }
+        for (int32_t i = 0; i < n; i++) mu_vec_scale(params[i].grad, params[i].numel, s);
     }
     return MU_OK;
 }

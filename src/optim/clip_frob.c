@@ -22,9 +22,7 @@ static int clip_frob_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U,
     const int64_t n = p->numel;
     const double norm = sqrt(mu_dot_f64(U, U, n)), tau = s->hp[K_TAU];
     if (!(norm > tau)) return MU_OK;  // within the ball (or NaN: left for the loss check to see)
-    const float f = (float)(tau / norm);
-#pragma omp parallel for schedule(static) if (n >= MU_OPTIM_PAR_MIN)
-    for (int64_t i = 0; i < n; i++) U[i] *= f;
+    mu_vec_scale(U, n, (float)(tau / norm));
     return MU_OK;
 }
 

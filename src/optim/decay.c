@@ -27,10 +27,7 @@ static int decay_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, flo
     // multiplicative factor on W; the lr and post forms are the same map on their input
     const float f = mode == MODE_SCION ? 1.0f - ctx->lr : 1.0f - ctx->lr * s->hp[K_WD];
     if (f == 1.0f) return MU_OK;
-    float *W = p->data;
-    const int64_t n = p->numel;
-#pragma omp parallel for schedule(static) if (n >= MU_OPTIM_PAR_MIN)
-    for (int64_t i = 0; i < n; i++) W[i] *= f;
+    mu_vec_scale(p->data, p->numel, f);
     return MU_OK;
 }
 

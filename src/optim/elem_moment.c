@@ -15,14 +15,9 @@
 enum { K_B2 = 0, K_EPS = 1 };
 
 static const mu_hp_desc_t keys[] = {
-    {.key = "b2", .type = MU_HP_FLOAT, .def = 0.95f, .lo = 0.0f, .hi = 1.0f, .hi_open = 1},
-    {.key = "eps", .type = MU_HP_FLOAT, .def = 1e-8f, .lo = 0.0f, .hi = 1.0f},
+    MU_HP_BETA_KEY("b2", 0.95f),
+    MU_HP_EPS_KEY(1e-8f),
 };
-
-static size_t em_state(const mu_tstep_t *s, const mu_param_t *p) {
-    (void)s;
-    return (size_t)p->numel;
-}
 
 static int em_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float *V, mu_param_t *p) {
     (void)ctx;
@@ -39,5 +34,5 @@ static int em_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float 
 }
 
 const mu_transform_t mu_tr_elem_moment = {
-    .name = "elem_moment", .keys = keys, .n_keys = 2, .state_size = em_state, .update = em_update,
+    .name = "elem_moment", .keys = keys, .n_keys = 2, .state_size = mu_state_numel, .update = em_update,
 };

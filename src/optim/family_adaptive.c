@@ -8,9 +8,7 @@
 #include "optim/lines.h"
 #include "optim/preset_links.h"
 
-/* ema without the Nesterov look-ahead (paper forms, PolarGrad, RMNP README) */
-#define EMA_PLAIN_LINK {&mu_tr_ema, {{"beta", MU_SRC_MOMENTUM, 0}, {"nesterov", MU_SRC_CONST, 0}, {NULL, 0, 0}}}
-#define SUM_PLAIN_LINK {&mu_tr_sum, {{"beta", MU_SRC_MOMENTUM, 0}, {"nesterov", MU_SRC_CONST, 0}, {NULL, 0, 0}}}
+#define SUM_PLAIN_LINK MOM_LINK(mu_tr_sum, MU_SRC_MOMENTUM, 0)
 #define CAPTURE_LINK(what) {&mu_tr_capture, {{"what", MU_SRC_CONST, what}, SPLIT_BIND, {NULL, 0, 0}}}
 #define AXIS_BIND {"axis", MU_SRC_CONST, MU_AXIS_NEURON}
 /* eps_mode: 0 outside, 1 inside */
@@ -19,11 +17,8 @@
      {{"b2", MU_SRC_CONST, 0.95f}, {"eps", MU_SRC_CONST, eps}, {"eps_mode", MU_SRC_CONST, mode}, AXIS_BIND, \
       SPLIT_BIND, {NULL, 0, 0}}}
 #define FROB_MATCH_LINK {&mu_tr_frob_match, {{"eps", MU_SRC_CONST, 1e-10f}, {NULL, 0, 0}}}
-#define RMS_LINK(rho, eps) \
-    {&mu_tr_rms_match, {{"rho", MU_SRC_CONST, rho}, {"eps", MU_SRC_CONST, eps}, SPLIT_BIND, {NULL, 0, 0}}}
 /* AdaMuon: the second moment's beta is the momentum's (spec §7 pitfall) */
 #define ELEM_MOMENT_LINK {&mu_tr_elem_moment, {{"b2", MU_SRC_MOMENTUM, 0}, {"eps", MU_SRC_CONST, 1e-8f}, {NULL, 0, 0}}}
-#define SIGN_LINK {&mu_tr_sign, {{NULL, 0, 0}}}
 /* kind: 0 scalar (NAMO), 1 col (NAMO-D) */
 #define NORM_ADAPT_LINK(kind, c)                                                                        \
     {&mu_tr_norm_adapt,                                                                                 \
@@ -47,13 +42,10 @@
     {{MU_SRC_LR, lr}, {MU_SRC_MOMENTUM, 0.95f}, {MU_SRC_WD, 0.1f}, {MU_SRC_BETA1, 0.9f}, {MU_SRC_BETA2, 0.95f}, \
      {MU_SRC_EPS, 1e-8f}}
 
-/* RMNP: aux AdamW with its own weight decay 0.1 while the matrix group has none */
-#define RMNP_AUX_GROUPS                                                                                        \
-    {.name = "aux_decay", .roles = ROLES_AUX, .decay = MU_SEL_DECAYED, .lr_src = MU_SRC_AUX_LR, .lr_mult = 1.0f, \
-     .chain = {ADAM_LINK, {&mu_tr_decay, {{"wd", MU_SRC_CONST, 0.1f}, {NULL, 0, 0}}}, APPLY_LINK, END_LINK}},   \
-    {.name = "aux_no_decay", .roles = ROLES_AUX, .decay = MU_SEL_UNDECAYED, .lr_src = MU_SRC_AUX_LR,           \
-     .lr_mult = 1.0f, .chain = {ADAM_LINK, APPLY_LINK, END_LINK}},                                             \
-    {.name = NULL}
+/* RMNP: aux AdamW with its own weight decay 0.1 while the matrix group has none (mode unbound) */
+#define RMNP_AUX_DECAY {&mu_tr_decay, {{"wd", MU_SRC_CONST, 0.1f}, {NULL, 0, 0}}}
+#define RMNP_AUX_GROUPS \
+    DECAY_SPLIT_GROUPS("aux_decay", "aux_no_decay", ROLES_AUX, MU_SRC_AUX_LR, RMNP_AUX_DECAY, ADAM_LINK), {.name = NULL}
 #define RMNP_DEFAULTS                                                                                          \
     {{MU_SRC_LR, 4e-3f}, {MU_SRC_MOMENTUM, 0.95f}, {MU_SRC_WD, 0.0f}, {MU_SRC_BETA1, 0.9f}, {MU_SRC_BETA2, 0.95f}, \
      {MU_SRC_EPS, 1e-8f}}
@@ -79,7 +71,7 @@ static const mu_preset_t presets[] = {
         .aux_lr = 0.0f,  // RMS 0.2 updates: AdamW's lr for every group
         .defaults = {{MU_SRC_LR, 1e-3f}, {MU_SRC_MOMENTUM, 0.95f}, {MU_SRC_WD, 0.1f}, {MU_SRC_BETA1, 0.9f},
                      {MU_SRC_BETA2, 0.95f}, {MU_SRC_EPS, 1e-8f}},
-        .groups = {MATRIX_GROUP(EMA_PLAIN_LINK, ORTH_LINK(0), ROW_MOMENT_LINK(1e-8f, 1), RMS_LINK(0.2f, 0.0f)),
+        .groups = {MATRIX_GROUP(EMA_PLAIN_LINK, ORTH_LINK(0), ROW_MOMENT_LINK(1e-8f, 1), RMS_LINK(0.2f, MU_SRC_CONST, 0.0f)),
                    AUX_GROUPS},
     },
     {
@@ -93,7 +85,7 @@ static const mu_preset_t presets[] = {
         .defaults = {{MU_SRC_LR, 6e-4f}, {MU_SRC_MOMENTUM, 0.95f}, {MU_SRC_WD, 0.1f}, {MU_SRC_BETA1, 0.9f},
                      {MU_SRC_BETA2, 0.95f}, {MU_SRC_EPS, 1e-8f}},
         .groups = {MATRIX_GROUP(MOMENTUM_LINK(mu_tr_ema), SIGN_LINK, ORTH_LINK(0), ELEM_MOMENT_LINK,
-                                RMS_LINK(0.2f, 1e-8f)),
+                                RMS_LINK(0.2f, MU_SRC_CONST, 1e-8f)),
                    AUX_GROUPS},
     },
     {
@@ -105,7 +97,7 @@ static const mu_preset_t presets[] = {
         .aux_lr = 0.0f,
         .defaults = {{MU_SRC_LR, 6e-4f}, {MU_SRC_MOMENTUM, 0.95f}, {MU_SRC_WD, 0.1f}, {MU_SRC_BETA1, 0.9f},
                      {MU_SRC_BETA2, 0.95f}, {MU_SRC_EPS, 1e-8f}},
-        .groups = {MATRIX_GROUP(SUM_PLAIN_LINK, SIGN_LINK, ORTH_LINK(0), ELEM_MOMENT_LINK, RMS_LINK(0.2f, 1e-8f)),
+        .groups = {MATRIX_GROUP(SUM_PLAIN_LINK, SIGN_LINK, ORTH_LINK(0), ELEM_MOMENT_LINK, RMS_LINK(0.2f, MU_SRC_CONST, 1e-8f)),
                    AUX_GROUPS},
     },
     {
@@ -165,10 +157,4 @@ static const mu_transform_t *const transforms[] = {
     &mu_tr_norm_adapt, &mu_tr_row_normalize, &mu_tr_nuclear_scale,
 };
 
-const mu_family_t mu_family_adaptive = {
-    .name = "adaptive",
-    .presets = presets,
-    .n_presets = (int32_t)(sizeof presets / sizeof presets[0]),
-    .transforms = transforms,
-    .n_transforms = (int32_t)(sizeof transforms / sizeof transforms[0]),
-};
+MU_FAMILY(mu_family_adaptive, "adaptive", presets, transforms);

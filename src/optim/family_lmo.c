@@ -17,25 +17,17 @@ static const mu_transform_t *const transforms[] = {&mu_tr_grad_diff, &mu_tr_clip
 #define MARS_LINKS(src)                                                                                   \
     {&mu_tr_grad_diff, {{"gamma", MU_SRC_CONST, 0.025f}, {"beta", src, 0}, {NULL, 0, 0}}},               \
     {&mu_tr_clip_frob, {{"tau", MU_SRC_CONST, 1.0f}, {NULL, 0, 0}}}
-#define EMA_LINK(src) {&mu_tr_ema, {{"beta", src, 0}, {"nesterov", MU_SRC_CONST, 0}, {NULL, 0, 0}}}
-#define SIGN_LINK {&mu_tr_sign, {{NULL, 0, 0}}}
+#define EMA_LINK(src) MOM_LINK(mu_tr_ema, src, 0)
 /* A 2-D group split by weight-decay eligibility: the same chain, decay only where eligible. */
-#define MATRIX_GROUPS_2D(...)                                                                              \
-    {.name = "matrix", .roles = ROLES_2D, .decay = MU_SEL_DECAYED, .lr_src = MU_SRC_LR, .lr_mult = 1.0f,    \
-     .chain = {__VA_ARGS__, DECAY_LR_LINK, APPLY_LINK, END_LINK}},                                         \
-    {.name = "matrix_no_decay", .roles = ROLES_2D, .decay = MU_SEL_UNDECAYED, .lr_src = MU_SRC_LR,          \
-     .lr_mult = 1.0f, .chain = {__VA_ARGS__, APPLY_LINK, END_LINK}}
+#define MATRIX_GROUPS_2D(...) \
+    DECAY_SPLIT_GROUPS("matrix", "matrix_no_decay", ROLES_2D, MU_SRC_LR, DECAY_LR_LINK, __VA_ARGS__)
 /* MARS code: 1-D tensors -> AdamW(0.9, 0.95) at eta_1d = aux_lr, lambda_1d = 0.1 when decayed */
 #define MARS_ADAM_1D                                                                                      \
     {&mu_tr_adam, {{"b1", MU_SRC_CONST, 0.9f}, {"b2", MU_SRC_CONST, 0.95f}, {"eps", MU_SRC_EPS, 0}, {NULL, 0, 0}}}
-#define MARS_VECTOR_GROUPS                                                                                  \
-    {.name = "vector", .roles = ROLES_1D, .decay = MU_SEL_DECAYED, .lr_src = MU_SRC_AUX_LR, .lr_mult = 1.0f, \
-     .chain = {MARS_ADAM_1D,                                                                                \
-               {&mu_tr_decay, {{"wd", MU_SRC_CONST, 0.1f}, {"mode", MU_SRC_CONST, 0}, {NULL, 0, 0}}},       \
-               APPLY_LINK, END_LINK}},                                                                      \
-    {.name = "vector_no_decay", .roles = ROLES_1D, .decay = MU_SEL_UNDECAYED, .lr_src = MU_SRC_AUX_LR,       \
-     .lr_mult = 1.0f, .chain = {MARS_ADAM_1D, APPLY_LINK, END_LINK}},                                      \
-    {.name = NULL}
+#define MARS_VECTOR_GROUPS                                                                              \
+    DECAY_SPLIT_GROUPS("vector", "vector_no_decay", ROLES_1D, MU_SRC_AUX_LR, DECAY_LINK(MU_SRC_CONST, 0.1f), MARS_ADAM_1D), \
+        {.name = NULL}
+#define LION_MIX_LINK {&mu_tr_lion_mix, {{"b1", MU_SRC_BETA1, 0}, {"b2", MU_SRC_BETA2, 0}, {NULL, 0, 0}}}
 #define MARS_DEFAULTS                                                                                       \
     {{MU_SRC_LR, 3e-3f}, {MU_SRC_BETA1, 0.95f}, {MU_SRC_BETA2, 0.99f}, {MU_SRC_EPS, 1e-8f}, {MU_SRC_WD, 0.0f}}
 #define MARS_SOURCE "arXiv 2411.10438 (MARS); AGI-Arena/MARS MARS/optimizers/mars.py (optimizers-lmo.md §3)"
@@ -113,18 +105,7 @@ static const mu_preset_t presets[] = {
                   "lion/lion_pytorch.py (optimizers-lmo.md §14)",
         .confidence = "code + paper",
         .defaults = {{MU_SRC_LR, 1e-4f}, {MU_SRC_BETA1, 0.9f}, {MU_SRC_BETA2, 0.99f}, {MU_SRC_WD, 0.0f}},
-        .groups =
-            {
-                {.name = "decay", .roles = MU_ROLES_ALL, .decay = MU_SEL_DECAYED, .lr_src = MU_SRC_LR,
-                 .lr_mult = 1.0f,
-                 .chain = {{&mu_tr_lion_mix, {{"b1", MU_SRC_BETA1, 0}, {"b2", MU_SRC_BETA2, 0}, {NULL, 0, 0}}},
-                           SIGN_LINK, DECAY_LR_LINK, APPLY_LINK, END_LINK}},
-                {.name = "no_decay", .roles = MU_ROLES_ALL, .decay = MU_SEL_UNDECAYED, .lr_src = MU_SRC_LR,
-                 .lr_mult = 1.0f,
-                 .chain = {{&mu_tr_lion_mix, {{"b1", MU_SRC_BETA1, 0}, {"b2", MU_SRC_BETA2, 0}, {NULL, 0, 0}}},
-                           SIGN_LINK, APPLY_LINK, END_LINK}},
-                {.name = NULL},
-            },
+        .groups = {ALL_GROUPS(LION_MIX_LINK, SIGN_LINK)},
     },
     {
         .name = "scion",
@@ -164,10 +145,4 @@ static const mu_preset_t presets[] = {
     },
 };
 
-const mu_family_t mu_family_lmo = {
-    .name = "lmo",
-    .presets = presets,
-    .n_presets = (int32_t)(sizeof presets / sizeof presets[0]),
-    .transforms = transforms,
-    .n_transforms = (int32_t)(sizeof transforms / sizeof transforms[0]),
-};
+MU_FAMILY(mu_family_lmo, "lmo", presets, transforms);

@@ -7,9 +7,9 @@
 #include "optim/preset_links.h"
 
 /* ema(beta1): Conda's m is an EMA of G with the Adam beta1 */
-#define EMA_B1_LINK {&mu_tr_ema, {{"beta", MU_SRC_BETA1, 0}, {"nesterov", MU_SRC_CONST, 0}, {NULL, 0, 0}}}
+#define EMA_B1_LINK MOM_LINK(mu_tr_ema, MU_SRC_BETA1, 0)
 /* sum(beta1): COSMOS's M <- b1 M + G */
-#define SUM_B1_LINK {&mu_tr_sum, {{"beta", MU_SRC_BETA1, 0}, {"nesterov", MU_SRC_CONST, 0}, {NULL, 0, 0}}}
+#define SUM_B1_LINK MOM_LINK(mu_tr_sum, MU_SRC_BETA1, 0)
 #define CONDA_LINK                                                                                      \
     {&mu_tr_subspace_conda,                                                                             \
      {{"b1", MU_SRC_BETA1, 0}, {"b2", MU_SRC_BETA2, 0}, {"eps", MU_SRC_EPS, 0}, {"scale", MU_SRC_CONST, 0.25f}, \
@@ -18,7 +18,6 @@
     {&mu_tr_subspace_cosmos,                                                                           \
      {{"b1", MU_SRC_BETA1, 0}, {"b2", MU_SRC_BETA2, 0}, {"eps", MU_SRC_EPS, 0}, {"rank", MU_SRC_CONST, 64}, \
       {"gamma", MU_SRC_CONST, 0.2f}, SPLIT_BIND}}
-#define RMS_RATIO_LINK(r) {&mu_tr_rms_match, {{"rho", MU_SRC_CONST, r}, {"eps", MU_SRC_EPS, 0}, SPLIT_BIND, {NULL, 0, 0}}}
 #define DECAY_POST_LINK {&mu_tr_decay, {{"wd", MU_SRC_WD, 0}, {"mode", MU_SRC_CONST, 1}, {NULL, 0, 0}}}
 
 static const mu_preset_t presets[] = {
@@ -49,16 +48,10 @@ static const mu_preset_t presets[] = {
         .aux_lr = 0.0f,
         .defaults = {{MU_SRC_LR, 2e-3f}, {MU_SRC_BETA1, 0.95f}, {MU_SRC_BETA2, 0.95f}, {MU_SRC_EPS, 1e-8f},
                      {MU_SRC_WD, 0.1f}},
-        .groups = {MATRIX_GROUP(SUM_B1_LINK, COSMOS_LINK, RMS_RATIO_LINK(0.2f)), AUX_GROUPS},
+        .groups = {MATRIX_GROUP(SUM_B1_LINK, COSMOS_LINK, RMS_LINK(0.2f, MU_SRC_EPS, 0)), AUX_GROUPS},
     },
 };
 
 static const mu_transform_t *const transforms[] = {&mu_tr_subspace_conda, &mu_tr_subspace_cosmos};
 
-const mu_family_t mu_family_subspace = {
-    .name = "subspace",
-    .presets = presets,
-    .n_presets = (int32_t)(sizeof presets / sizeof presets[0]),
-    .transforms = transforms,
-    .n_transforms = (int32_t)(sizeof transforms / sizeof transforms[0]),
-};
+MU_FAMILY(mu_family_subspace, "subspace", presets, transforms);

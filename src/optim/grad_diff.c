@@ -15,13 +15,8 @@ enum { K_GAMMA = 0, K_BETA = 1 };
 
 static const mu_hp_desc_t keys[] = {
     {.key = "gamma", .type = MU_HP_FLOAT, .def = 0.025f, .lo = 0.0f, .hi = 1e3f},
-    {.key = "beta", .type = MU_HP_FLOAT, .def = 0.95f, .lo = 0.0f, .hi = 1.0f, .hi_open = 1},
+    MU_HP_BETA_KEY("beta", 0.95f),
 };
-
-static size_t grad_diff_state(const mu_tstep_t *s, const mu_param_t *p) {
-    (void)s;
-    return (size_t)p->numel;
-}
 
 static int grad_diff_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float *prev, mu_param_t *p) {
     (void)ctx;
@@ -38,5 +33,5 @@ static int grad_diff_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U,
 }
 
 const mu_transform_t mu_tr_grad_diff = {
-    .name = "grad_diff", .keys = keys, .n_keys = 2, .state_size = grad_diff_state, .update = grad_diff_update,
+    .name = "grad_diff", .keys = keys, .n_keys = 2, .state_size = mu_state_numel, .update = grad_diff_update,
 };

@@ -26,6 +26,10 @@ int64_t mu_lines_len(const mu_param_t *p, int32_t axis, int32_t split) {
     return m;
 }
 
+size_t mu_lines_scratch(const mu_param_t *p, int32_t axis, int32_t split) {
+    return p->ndim == 2 ? 3 * (size_t)mu_lines_count(p, axis, split) : 0;
+}
+
 void mu_lines_sumsq(const float *X, const mu_param_t *p, int32_t axis, int32_t split, double *ss) {
     const int64_t rows = p->shape[0], cols = p->shape[1];
     if (mu_axis_resolve(axis, p) == MU_AXIS_ROW) {

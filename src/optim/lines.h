@@ -17,6 +17,9 @@
 
 enum { MU_AXIS_ROW = 0, MU_AXIS_COL = 1, MU_AXIS_NEURON = 2 };
 extern const char *const mu_axis_names[];   /* "row", "col", "neuron", NULL */
+/* The `axis` key of a per-line transform (default neuron). */
+#define MU_HP_AXIS_KEY \
+    {.key = "axis", .type = MU_HP_ENUM, .def = 2.0f, .lo = 0.0f, .hi = 2.0f, .structural = 1, .names = mu_axis_names}
 
 /* MU_AXIS_ROW or MU_AXIS_COL for parameter p (resolves neuron by the role). */
 int32_t mu_axis_resolve(int32_t axis, const mu_param_t *p);
@@ -25,6 +28,9 @@ int64_t mu_lines_count(const mu_param_t *p, int32_t axis, int32_t split);
 int64_t mu_lines_len(const mu_param_t *p, int32_t axis, int32_t split);
 /* ss[l] = Σ_k X_lk² in double, fixed order (thread-count independent). X numel floats. */
 void mu_lines_sumsq(const float *X, const mu_param_t *p, int32_t axis, int32_t split, double *ss);
+/* Scratch of a per-line rescaling: nl double sums of squares (2 floats each), then nl float
+ * factors; 0 for a tensor that is not 2-D. */
+size_t mu_lines_scratch(const mu_param_t *p, int32_t axis, int32_t split);
 /* X_lk *= f[l] for every line l. */
 void mu_lines_scale(float *X, const mu_param_t *p, int32_t axis, int32_t split, const float *f);
 

@@ -12,14 +12,9 @@
 enum { K_B1 = 0, K_B2 = 1 };
 
 static const mu_hp_desc_t keys[] = {
-    {.key = "b1", .type = MU_HP_FLOAT, .def = 0.9f, .lo = 0.0f, .hi = 1.0f, .hi_open = 1},
-    {.key = "b2", .type = MU_HP_FLOAT, .def = 0.99f, .lo = 0.0f, .hi = 1.0f, .hi_open = 1},
+    MU_HP_BETA_KEY("b1", 0.9f),
+    MU_HP_BETA_KEY("b2", 0.99f),
 };
-
-static size_t lion_mix_state(const mu_tstep_t *s, const mu_param_t *p) {
-    (void)s;
-    return (size_t)p->numel;
-}
 
 static int lion_mix_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float *m, mu_param_t *p) {
     (void)ctx;
@@ -35,5 +30,5 @@ static int lion_mix_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, 
 }
 
 const mu_transform_t mu_tr_lion_mix = {
-    .name = "lion_mix", .keys = keys, .n_keys = 2, .state_size = lion_mix_state, .update = lion_mix_update,
+    .name = "lion_mix", .keys = keys, .n_keys = 2, .state_size = mu_state_numel, .update = lion_mix_update,
 };

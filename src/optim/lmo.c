@@ -46,8 +46,7 @@ static const mu_hp_desc_t keys[] = {
     {.key = "rho", .type = MU_HP_FLOAT, .def = 1.0f, .lo = 0.0f, .hi = 1e9f},
     {.key = "layout", .type = MU_HP_ENUM, .def = 0.0f, .lo = 0.0f, .hi = 1.0f, .structural = 1, .names = layout_names},
     {.key = "tied_rho", .type = MU_HP_FLOAT, .def = 0.0f, .lo = 0.0f, .hi = 1e9f},
-    {.key = "split", .type = MU_HP_ENUM, .def = 1.0f, .lo = 0.0f, .hi = 2.0f, .structural = 1,
-     .names = mu_split_names},
+    MU_HP_SPLIT_KEY,
     {.key = "orth", .type = MU_HP_ENUM, .def = 0.0f, .lo = 0.0f, .hi = 4.0f, .structural = 1, .names = orth_names},
     {.key = "l0", .type = MU_HP_FLOAT, .def = 0.0f, .lo = 0.0f, .hi = 1e9f},
     {.key = "l1", .type = MU_HP_FLOAT, .def = 0.0f, .lo = 0.0f, .hi = 1e9f},
@@ -102,11 +101,6 @@ static void normalize_vectors(float *U, int64_t count, int64_t len, int64_t vs, 
     }
 }
 
-static void scale_all(float *U, int64_t n, float a) {
-#pragma omp parallel for schedule(static) if (n >= MU_OPTIM_PAR_MIN)
-    for (int64_t i = 0; i < n; i++) U[i] *= a;
-}
-
 /* U <- lmo(U) at unit radius. (R, C) = stored shape (C = 1 for 1-D tensors). */
 static int lmo_unit(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, mu_param_t *p, float *ws) {
     const int kind = eff_kind(s, p), table = eff_layout(s, p) == LAYOUT_TABLE;
@@ -132,7 +126,7 @@ static int lmo_unit(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, mu_para
         mu_param_views(p, split, MU_VIEW_LOGICAL, &lm, &ln);
         double m = (double)(table ? ln : lm), n = (double)(table ? lm : ln);
         double a = kind == L_SPECTRAL ? sqrt(m / n) : sqrt(m / n > 1.0 ? m / n : 1.0);
-        if (a != 1.0) scale_all(U, N, (float)a);
+        if (a != 1.0) mu_vec_scale(U, N, (float)a);
         return MU_OK;
     }
     case L_COLNORM:
@@ -146,14 +140,12 @@ static int lmo_unit(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, mu_para
         return MU_OK;
     }
     case L_SIGN: {
-        const float inv_n = (float)(1.0 / (double)(table ? R : C));  // 1/d_in of the Linear view
-#pragma omp parallel for schedule(static) if (N >= MU_OPTIM_PAR_MIN)
-        for (int64_t i = 0; i < N; i++) U[i] = (float)((U[i] > 0.0f) - (U[i] < 0.0f)) * inv_n;
+        mu_vec_sign(U, N, (float)(1.0 / (double)(table ? R : C)));  // sign / d_in of the Linear view
         return MU_OK;
     }
     default: {  // bias_rms
         const double rms = sqrt(mu_dot_f64(U, U, N) / (double)N);
-        scale_all(U, N, (float)(1.0 / (rms + LMO_EPS)));
+        mu_vec_scale(U, N, (float)(1.0 / (rms + LMO_EPS)));
         return MU_OK;
     }
     }
@@ -174,7 +166,7 @@ static int lmo_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float
     }
     const double rho = p->tied && s->hp[K_TIED_RHO] > 0 ? s->hp[K_TIED_RHO] : s->hp[K_RHO];
     const float a = (float)(rho * t);
-    if (a != 1.0f) scale_all(U, N, a);
+    if (a != 1.0f) mu_vec_scale(U, N, a);
     return MU_OK;
 }
 

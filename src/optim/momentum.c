@@ -13,14 +13,9 @@
 enum { K_BETA = 0, K_NESTEROV = 1 };
 
 static const mu_hp_desc_t keys[] = {
-    {.key = "beta", .type = MU_HP_FLOAT, .def = 0.9f, .lo = 0.0f, .hi = 1.0f, .hi_open = 1},
+    MU_HP_BETA_KEY("beta", 0.9f),
     {.key = "nesterov", .type = MU_HP_INT, .def = 0.0f, .lo = 0.0f, .hi = 1.0f, .structural = 1},
 };
-
-static size_t momentum_state(const mu_tstep_t *s, const mu_param_t *p) {
-    (void)s;
-    return (size_t)p->numel;
-}
 
 static int ema_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float *M, mu_param_t *p) {
     (void)ctx;
@@ -67,9 +62,9 @@ static int sum_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float
 }
 
 const mu_transform_t mu_tr_ema = {
-    .name = "ema", .keys = keys, .n_keys = 2, .state_size = momentum_state, .update = ema_update,
+    .name = "ema", .keys = keys, .n_keys = 2, .state_size = mu_state_numel, .update = ema_update,
 };
 
 const mu_transform_t mu_tr_sum = {
-    .name = "sum", .keys = keys, .n_keys = 2, .state_size = momentum_state, .update = sum_update,
+    .name = "sum", .keys = keys, .n_keys = 2, .state_size = mu_state_numel, .update = sum_update,
 };

@@ -32,9 +32,9 @@ static const char *const kind_names[] = {"scalar", "col", NULL};
 
 static const mu_hp_desc_t keys[] = {
     {.key = "kind", .type = MU_HP_ENUM, .def = 0.0f, .lo = 0.0f, .hi = 1.0f, .structural = 1, .names = kind_names},
-    {.key = "b1", .type = MU_HP_FLOAT, .def = 0.95f, .lo = 0.0f, .hi = 1.0f, .hi_open = 1},
-    {.key = "b2", .type = MU_HP_FLOAT, .def = 0.99f, .lo = 0.0f, .hi = 1.0f, .hi_open = 1},
-    {.key = "eps", .type = MU_HP_FLOAT, .def = 1e-8f, .lo = 0.0f, .hi = 1.0f},
+    MU_HP_BETA_KEY("b1", 0.95f),
+    MU_HP_BETA_KEY("b2", 0.99f),
+    MU_HP_EPS_KEY(1e-8f),
     {.key = "c", .type = MU_HP_FLOAT, .def = 0.75f, .lo = 1e-6f, .hi = 1.0f},
     {.key = "wd", .type = MU_HP_FLOAT, .def = 0.0f, .lo = 0.0f, .hi = 1.0f},
 };
@@ -68,11 +68,11 @@ static int na_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float 
     const int col = (int)s->hp[K_KIND] == KIND_COL;
     const double b1 = s->hp[K_B1], b2 = s->hp[K_B2], eps = s->hp[K_EPS], c = s->hp[K_C], wd = s->hp[K_WD];
     const double eta = ctx->lr, t = (double)ctx->t;
-    const float *ref;
-    int32_t split;
-    MU_TRY(mu_capture_get(p, ctx->t, col ? MU_CAPTURE_COLS : MU_CAPTURE_FRO, "norm_adapt", &ref, &split));
-    int64_t m, n;
-    const int64_t nv = mu_param_views(p, split, MU_VIEW_LOGICAL, &m, &n), N = m * n;
+    mu_capture_ref_t c_ref;
+    MU_TRY(mu_capture_get(p, ctx->t, col ? MU_CAPTURE_COLS : MU_CAPTURE_FRO, MU_VIEW_LOGICAL, "norm_adapt", &c_ref));
+    const float *ref = c_ref.ref;
+    const int32_t split = c_ref.split;
+    const int64_t nv = c_ref.nv, m = c_ref.m, n = c_ref.n, N = m * n;
     const double b = eta * sqrt(1.0 - pow(b2, t)) / (1.0 - pow(b1, t) + 1e-12);
     const double cs = 0.2 * sqrt((double)(m > n ? m : n));
     const float *G = p->grad;

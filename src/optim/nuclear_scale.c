@@ -14,16 +14,12 @@
 static int ns_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float *state, mu_param_t *p) {
     (void)s;
     (void)state;
-    const float *ref;
-    int32_t split;
-    MU_TRY(mu_capture_get(p, ctx->t, MU_CAPTURE_TENSOR, "nuclear_scale", &ref, &split));
-    int64_t m, n;
-    const int64_t nv = mu_param_views(p, split, MU_VIEW_ORTH, &m, &n), N = m * n;
-    for (int64_t v = 0; v < nv; v++) {
+    mu_capture_ref_t c;
+    MU_TRY(mu_capture_get(p, ctx->t, MU_CAPTURE_TENSOR, MU_VIEW_ORTH, "nuclear_scale", &c));
+    const int64_t N = c.m * c.n;
+    for (int64_t v = 0; v < c.nv; v++) {
         float *X = U + v * N;
-        const float nu = (float)mu_dot_f64(ref + v * N, X, N);  // ν = ⟨ref, O⟩
-#pragma omp parallel for schedule(static) if (N >= MU_OPTIM_PAR_MIN)
-        for (int64_t i = 0; i < N; i++) X[i] *= nu;
+        mu_vec_scale(X, N, (float)mu_dot_f64(c.ref + v * N, X, N));  // ν = ⟨ref, O⟩
     }
     return MU_OK;
 }

@@ -24,8 +24,7 @@ static const mu_hp_desc_t keys[] = {
     {.key = "kind", .type = MU_HP_ENUM, .def = 0.0f, .lo = 0.0f, .hi = 4.0f, .structural = 1, .names = kind_names},
     {.key = "steps", .type = MU_HP_INT, .def = 5.0f, .lo = 1.0f, .hi = 100.0f},
     {.key = "prec", .type = MU_HP_ENUM, .def = 0.0f, .lo = 0.0f, .hi = 1.0f, .structural = 1, .names = prec_names},
-    {.key = "split", .type = MU_HP_ENUM, .def = 1.0f, .lo = 0.0f, .hi = 2.0f, .structural = 1,
-     .names = mu_split_names},
+    MU_HP_SPLIT_KEY,
 };
 
 static mu_orth_config_t orth_config(const mu_tstep_t *s) {

@@ -26,14 +26,7 @@ static const mu_preset_t presets[] = {
         .confidence = "code",
         .defaults = {{MU_SRC_LR, 1e-3f}, {MU_SRC_BETA1, 0.9f}, {MU_SRC_BETA2, 0.95f},
                      {MU_SRC_EPS, 1e-8f}, {MU_SRC_WD, 0.1f}},
-        .groups =
-            {
-                {.name = "decay", .roles = MU_ROLES_ALL, .decay = MU_SEL_DECAYED, .lr_src = MU_SRC_LR,
-                 .lr_mult = 1.0f, .chain = {ADAM_LINK, DECAY_LR_LINK, APPLY_LINK, END_LINK}},
-                {.name = "no_decay", .roles = MU_ROLES_ALL, .decay = MU_SEL_UNDECAYED,
-                 .lr_src = MU_SRC_LR, .lr_mult = 1.0f, .chain = {ADAM_LINK, APPLY_LINK, END_LINK}},
-                {.name = NULL},
-            },
+        .groups = {ALL_GROUPS(ADAM_LINK)},
     },
     {
         .name = "sgd",
@@ -43,14 +36,7 @@ static const mu_preset_t presets[] = {
         .confidence = "code",
         .defaults = {{MU_SRC_LR, 1e-3f}, {MU_SRC_MOMENTUM, 0.9f}, {MU_SRC_NESTEROV, 0.0f},
                      {MU_SRC_WD, 0.1f}},
-        .groups =
-            {
-                {.name = "decay", .roles = MU_ROLES_ALL, .decay = MU_SEL_DECAYED, .lr_src = MU_SRC_LR,
-                 .lr_mult = 1.0f, .chain = {SUM_LINK, DECAY_LR_LINK, APPLY_LINK, END_LINK}},
-                {.name = "no_decay", .roles = MU_ROLES_ALL, .decay = MU_SEL_UNDECAYED,
-                 .lr_src = MU_SRC_LR, .lr_mult = 1.0f, .chain = {SUM_LINK, APPLY_LINK, END_LINK}},
-                {.name = NULL},
-            },
+        .groups = {ALL_GROUPS(SUM_LINK)},
     },
     {
         .name = "muon",
@@ -104,10 +90,4 @@ static const mu_preset_t presets[] = {
 };
 
 /* The core family: AdamW, SGD and the Muon presets. */
-const mu_family_t mu_family_core = {
-    .name = "core",
-    .presets = presets,
-    .n_presets = (int32_t)(sizeof presets / sizeof presets[0]),
-    .transforms = core_transforms,
-    .n_transforms = (int32_t)(sizeof core_transforms / sizeof core_transforms[0]),
-};
+MU_FAMILY(mu_family_core, "core", presets, core_transforms);

@@ -11,15 +11,9 @@ enum { K_RHO = 0, K_EPS = 1, K_SPLIT = 2 };
 
 static const mu_hp_desc_t keys[] = {
     {.key = "rho", .type = MU_HP_FLOAT, .def = 0.2f, .lo = 0.0f, .hi = 1e6f},
-    {.key = "eps", .type = MU_HP_FLOAT, .def = 1e-7f, .lo = 0.0f, .hi = 1.0f},
-    {.key = "split", .type = MU_HP_ENUM, .def = 1.0f, .lo = 0.0f, .hi = 2.0f, .structural = 1,
-     .names = mu_split_names},
+    MU_HP_EPS_KEY(1e-7f),
+    MU_HP_SPLIT_KEY,
 };
-
-static int rms_check(const mu_tstep_t *s, const mu_param_t *p, const mu_gemm_ctx_t *gemm, const char *who) {
-    (void)gemm;
-    return mu_views_check(p, (int32_t)s->hp[K_SPLIT], who);
-}
 
 static int rms_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float *state, mu_param_t *p) {
     (void)ctx;
@@ -27,17 +21,11 @@ static int rms_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float
     int64_t m, n;
     const int64_t nv = mu_param_views(p, (int32_t)s->hp[K_SPLIT], MU_VIEW_LOGICAL, &m, &n);
     const int64_t N = m * n;
-    for (int64_t v = 0; v < nv; v++) {
-        float *X = U + v * N;
-        const double fro = sqrt(mu_dot_f64(X, X, N));
-        const float a = (float)((double)s->hp[K_RHO] * sqrt((double)N) / (fro + (double)s->hp[K_EPS]));
-        if (!(fro > 0.0)) continue;
-#pragma omp parallel for schedule(static) if (N >= MU_OPTIM_PAR_MIN)
-        for (int64_t i = 0; i < N; i++) X[i] *= a;
-    }
+    const double target = (double)s->hp[K_RHO] * sqrt((double)N);  // ‖U‖_F of RMS rho
+    for (int64_t v = 0; v < nv; v++) mu_vec_set_norm(U + v * N, N, target, (double)s->hp[K_EPS]);
     return MU_OK;
 }
 
 const mu_transform_t mu_tr_rms_match = {
-    .name = "rms_match", .keys = keys, .n_keys = 3, .update = rms_update, .check = rms_check,
+    .name = "rms_match", .keys = keys, .n_keys = 3, .update = rms_update, .check = mu_views_check_link,
 };

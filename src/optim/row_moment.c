@@ -21,12 +21,11 @@ enum { EPS_OUTSIDE = 0, EPS_INSIDE = 1 };
 static const char *const eps_mode_names[] = {"outside", "inside", NULL};
 
 static const mu_hp_desc_t keys[] = {
-    {.key = "b2", .type = MU_HP_FLOAT, .def = 0.95f, .lo = 0.0f, .hi = 1.0f, .hi_open = 1},
-    {.key = "eps", .type = MU_HP_FLOAT, .def = 1e-10f, .lo = 0.0f, .hi = 1.0f},
+    MU_HP_BETA_KEY("b2", 0.95f),
+    MU_HP_EPS_KEY(1e-10f),
     {.key = "eps_mode", .type = MU_HP_ENUM, .def = 0.0f, .lo = 0.0f, .hi = 1.0f, .names = eps_mode_names},
-    {.key = "axis", .type = MU_HP_ENUM, .def = 2.0f, .lo = 0.0f, .hi = 2.0f, .structural = 1, .names = mu_axis_names},
-    {.key = "split", .type = MU_HP_ENUM, .def = 1.0f, .lo = 0.0f, .hi = 2.0f, .structural = 1,
-     .names = mu_split_names},
+    MU_HP_AXIS_KEY,
+    MU_HP_SPLIT_KEY,
 };
 
 static size_t rm_state(const mu_tstep_t *s, const mu_param_t *p) {
@@ -34,12 +33,8 @@ static size_t rm_state(const mu_tstep_t *s, const mu_param_t *p) {
     return (size_t)mu_lines_count(p, (int32_t)s->hp[K_AXIS], (int32_t)s->hp[K_SPLIT]);
 }
 
-/* double sums of squares (2 floats each) then the float factors */
-static size_t rm_scratch(const mu_tstep_t *s, const mu_param_t *p) { return 3 * rm_state(s, p); }
-
-static int rm_check(const mu_tstep_t *s, const mu_param_t *p, const mu_gemm_ctx_t *gemm, const char *who) {
-    (void)gemm;
-    return mu_views_check(p, (int32_t)s->hp[K_SPLIT], who);
+static size_t rm_scratch(const mu_tstep_t *s, const mu_param_t *p) {
+    return mu_lines_scratch(p, (int32_t)s->hp[K_AXIS], (int32_t)s->hp[K_SPLIT]);
 }
 
 static int rm_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float *v, mu_param_t *p) {
@@ -62,5 +57,5 @@ static int rm_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float 
 
 const mu_transform_t mu_tr_row_moment = {
     .name = "row_moment", .keys = keys, .n_keys = 5, .state_size = rm_state, .scratch_size = rm_scratch,
-    .update = rm_update, .check = rm_check,
+    .update = rm_update, .check = mu_views_check_link,
 };

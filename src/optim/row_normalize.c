@@ -18,22 +18,14 @@ enum { MODE_MAX = 0, MODE_ADD = 1 };
 static const char *const mode_names[] = {"max", "add", NULL};
 
 static const mu_hp_desc_t keys[] = {
-    {.key = "eps", .type = MU_HP_FLOAT, .def = 1e-12f, .lo = 0.0f, .hi = 1.0f},
+    MU_HP_EPS_KEY(1e-12f),
     {.key = "mode", .type = MU_HP_ENUM, .def = 0.0f, .lo = 0.0f, .hi = 1.0f, .names = mode_names},
-    {.key = "axis", .type = MU_HP_ENUM, .def = 2.0f, .lo = 0.0f, .hi = 2.0f, .structural = 1, .names = mu_axis_names},
-    {.key = "split", .type = MU_HP_ENUM, .def = 1.0f, .lo = 0.0f, .hi = 2.0f, .structural = 1,
-     .names = mu_split_names},
+    MU_HP_AXIS_KEY,
+    MU_HP_SPLIT_KEY,
 };
 
-/* double sums of squares (2 floats each) then the float factors */
 static size_t rn_scratch(const mu_tstep_t *s, const mu_param_t *p) {
-    if (p->ndim != 2) return 0;
-    return 3 * (size_t)mu_lines_count(p, (int32_t)s->hp[K_AXIS], (int32_t)s->hp[K_SPLIT]);
-}
-
-static int rn_check(const mu_tstep_t *s, const mu_param_t *p, const mu_gemm_ctx_t *gemm, const char *who) {
-    (void)gemm;
-    return mu_views_check(p, (int32_t)s->hp[K_SPLIT], who);
+    return mu_lines_scratch(p, (int32_t)s->hp[K_AXIS], (int32_t)s->hp[K_SPLIT]);
 }
 
 static int rn_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float *state, mu_param_t *p) {
@@ -56,5 +48,5 @@ static int rn_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float 
 
 const mu_transform_t mu_tr_row_normalize = {
     .name = "row_normalize", .keys = keys, .n_keys = 4, .scratch_size = rn_scratch, .update = rn_update,
-    .check = rn_check,
+    .check = mu_views_check_link,
 };

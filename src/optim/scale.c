@@ -15,9 +15,7 @@ static int scale_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, flo
     (void)state;
     const float a = s->hp[K_A];
     if (a == 1.0f) return MU_OK;
-    const int64_t n = p->numel;
-#pragma omp parallel for schedule(static) if (n >= MU_OPTIM_PAR_MIN)
-    for (int64_t i = 0; i < n; i++) U[i] *= a;
+    mu_vec_scale(U, p->numel, a);
     return MU_OK;
 }
 

@@ -20,8 +20,7 @@ static const char *const mode_names[] = {"keller", "moonlight", "spectral", "non
 
 static const mu_hp_desc_t keys[] = {
     {.key = "mode", .type = MU_HP_ENUM, .def = 0.0f, .lo = 0.0f, .hi = 4.0f, .structural = 1, .names = mode_names},
-    {.key = "split", .type = MU_HP_ENUM, .def = 1.0f, .lo = 0.0f, .hi = 2.0f, .structural = 1,
-     .names = mu_split_names},
+    MU_HP_SPLIT_KEY,
 };
 
 /* The factor for an (m, n) matrix, computed in double. */
@@ -36,24 +35,16 @@ static float shape_factor(int mode, double m, double n) {
     }
 }
 
-static int shape_check(const mu_tstep_t *s, const mu_param_t *p, const mu_gemm_ctx_t *gemm, const char *who) {
-    (void)gemm;
-    return mu_views_check(p, (int32_t)s->hp[K_SPLIT], who);
-}
-
 static int shape_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float *state, mu_param_t *p) {
     (void)ctx;
     (void)state;
     int64_t m, n;
     mu_param_views(p, (int32_t)s->hp[K_SPLIT], MU_VIEW_LOGICAL, &m, &n);  // every view has this shape
     const float a = shape_factor((int)s->hp[K_MODE], (double)m, (double)n);
-    if (a == 1.0f) return MU_OK;
-    const int64_t N = p->numel;
-#pragma omp parallel for schedule(static) if (N >= MU_OPTIM_PAR_MIN)
-    for (int64_t i = 0; i < N; i++) U[i] *= a;
+    if (a != 1.0f) mu_vec_scale(U, p->numel, a);
     return MU_OK;
 }
 
 const mu_transform_t mu_tr_shape_scale = {
-    .name = "shape_scale", .keys = keys, .n_keys = 2, .update = shape_update, .check = shape_check,
+    .name = "shape_scale", .keys = keys, .n_keys = 2, .update = shape_update, .check = mu_views_check_link,
 };

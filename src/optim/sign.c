@@ -7,9 +7,7 @@ static int sign_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, floa
     (void)s;
     (void)ctx;
     (void)state;
-    const int64_t n = p->numel;
-#pragma omp parallel for schedule(static) if (n >= MU_OPTIM_PAR_MIN)
-    for (int64_t i = 0; i < n; i++) U[i] = (float)((U[i] > 0.0f) - (U[i] < 0.0f));  // NaN -> 0
+    mu_vec_sign(U, p->numel, 1.0f);
     return MU_OK;
 }
 

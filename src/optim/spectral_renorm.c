@@ -26,8 +26,7 @@ enum { K_ITERS = 0, K_EXACT = 1, K_SPLIT = 2 };
 static const mu_hp_desc_t keys[] = {
     {.key = "iters", .type = MU_HP_INT, .def = 24.0f, .lo = 1.0f, .hi = 10000.0f},
     {.key = "exact", .type = MU_HP_INT, .def = 0.0f, .lo = 0.0f, .hi = 1.0f},
-    {.key = "split", .type = MU_HP_ENUM, .def = 1.0f, .lo = 0.0f, .hi = 2.0f, .structural = 1,
-     .names = mu_split_names},
+    MU_HP_SPLIT_KEY,
 };
 
 static size_t renorm_state(const mu_tstep_t *s, const mu_param_t *p) {
@@ -45,11 +44,6 @@ static size_t renorm_scratch(const mu_tstep_t *s, const mu_param_t *p) {
     const int64_t r = m < n ? m : n;
     const size_t exact = 2 * (size_t)(m * n + r);  // doubles: the copy and the singular values
     return exact > (size_t)m ? exact : (size_t)m;
-}
-
-static int renorm_check(const mu_tstep_t *s, const mu_param_t *p, const mu_gemm_ctx_t *gemm, const char *who) {
-    (void)gemm;
-    return mu_views_check(p, (int32_t)s->hp[K_SPLIT], who);
 }
 
 /* σ_max of X (m, n) in double through the singular values only. */
@@ -80,16 +74,12 @@ static int renorm_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, fl
             if (mu_dot_f64(vec, vec, n) == 0.0) iters *= 4;
             MU_TRY(mu_spectral_norm(X, m, n, iters, vec, ctx->scratch, &sigma));
         }
-        if (!(sigma > 0.0f)) continue;  // zero matrix: nothing to normalize
-        const float inv = 1.0f / sigma;
-        const int64_t N = m * n;
-#pragma omp parallel for schedule(static) if (N >= MU_OPTIM_PAR_MIN)
-        for (int64_t i = 0; i < N; i++) X[i] *= inv;
+        if (sigma > 0.0f) mu_vec_scale(X, m * n, 1.0f / sigma);  // a zero matrix stays zero
     }
     return MU_OK;
 }
 
 const mu_transform_t mu_tr_spectral_renorm = {
     .name = "spectral_renorm", .keys = keys, .n_keys = 3, .state_size = renorm_state,
-    .scratch_size = renorm_scratch, .update = renorm_update, .check = renorm_check,
+    .scratch_size = renorm_scratch, .update = renorm_update, .check = mu_views_check_link,
 };

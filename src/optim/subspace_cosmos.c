@@ -28,13 +28,12 @@
 enum { K_B1 = 0, K_B2 = 1, K_EPS = 2, K_RANK = 3, K_GAMMA = 4, K_SPLIT = 5 };
 
 static const mu_hp_desc_t keys[] = {
-    {.key = "b1", .type = MU_HP_FLOAT, .def = 0.9f, .lo = 0.0f, .hi = 1.0f, .hi_open = 1},
-    {.key = "b2", .type = MU_HP_FLOAT, .def = 0.999f, .lo = 0.0f, .hi = 1.0f, .hi_open = 1},
-    {.key = "eps", .type = MU_HP_FLOAT, .def = 1e-8f, .lo = 0.0f, .hi = 1.0f},
+    MU_HP_BETA_KEY("b1", 0.9f),
+    MU_HP_BETA_KEY("b2", 0.999f),
+    MU_HP_EPS_KEY(1e-8f),
     {.key = "rank", .type = MU_HP_INT, .def = 64.0f, .lo = 1.0f, .hi = 1e6f, .structural = 1},
     {.key = "gamma", .type = MU_HP_FLOAT, .def = 0.2f, .lo = 0.0f, .hi = 1e6f},
-    {.key = "split", .type = MU_HP_ENUM, .def = 1.0f, .lo = 0.0f, .hi = 2.0f, .structural = 1,
-     .names = mu_split_names},
+    MU_HP_SPLIT_KEY,
 };
 
 typedef struct {

@@ -44,6 +44,10 @@ typedef struct {
     const char *const *names;    /* MU_HP_ENUM: NULL-terminated value names */
 } mu_hp_desc_t;
 
+/* The two most common key kinds: a decay rate beta in [0, 1) and a small eps in [0, 1]. */
+#define MU_HP_BETA_KEY(name, d) {.key = name, .type = MU_HP_FLOAT, .def = d, .lo = 0.0f, .hi = 1.0f, .hi_open = 1}
+#define MU_HP_EPS_KEY(d) {.key = "eps", .type = MU_HP_FLOAT, .def = d, .lo = 0.0f, .hi = 1.0f}
+
 /* Per-call context shared by every link of a chain. */
 typedef struct {
     float lr;                    /* scheduled LR of the group: base lr x lr_factor */
@@ -120,8 +124,25 @@ extern const char *const mu_split_names[];   /* "fused", "qkv", "head", NULL */
 int64_t mu_param_views(const mu_param_t *p, int32_t split, int32_t level, int64_t *rows, int64_t *cols);
 /* 2-D and evenly divisible under split, else MU_EINVAL naming who and the parameter. */
 int mu_views_check(const mu_param_t *p, int32_t split, const char *who);
+/* The `split` key of a matrix transform, one description for all of them. */
+#define MU_HP_SPLIT_KEY                                                                              \
+    {.key = "split", .type = MU_HP_ENUM, .def = 1.0f, .lo = 0.0f, .hi = 2.0f, .structural = 1, \
+     .names = mu_split_names}
+/* mu_views_check under the link's own `split` key (fused when it has none): the `check` of
+ * every matrix transform without further requirements. */
+int mu_views_check_link(const mu_tstep_t *s, const mu_param_t *p, const mu_gemm_ctx_t *gemm, const char *who);
+
+/* ---- vec.c: the elementwise helpers every transform shares ---- */
 /* Σ a_i b_i in double, fixed order (deterministic for any thread count). */
 double mu_dot_f64(const float *a, const float *b, int64_t n);
+/* x_i *= a for i < n (parallel from MU_OPTIM_PAR_MIN elements). */
+void mu_vec_scale(float *x, int64_t n, float a);
+/* x <- x·target/(‖x‖_F + eps), ‖x‖_F in double (mu_dot_f64); a zero (or NaN) x is left as is. */
+void mu_vec_set_norm(float *x, int64_t n, double target, double eps);
+/* x_i <- sign(x_i)·a, sign(0) = sign(NaN) = 0. */
+void mu_vec_sign(float *x, int64_t n, float a);
+/* state_size of a link keeping one float per element (momentum buffers, previous inputs). */
+size_t mu_state_numel(const mu_tstep_t *s, const mu_param_t *p);
 
 /* ---- chain.c ---- */
 const mu_transform_t *mu_transform_find(const char *name);  /* NULL if unknown */

@@ -1,5 +1,5 @@
 /* views.c — matrix views of a parameter for matrix transforms (orth, shape_scale,
- * spectral_renorm, rms_match, adaptive), and a deterministic double dot product.
+ * spectral_renorm, rms_match, adaptive, ...) and the shared init-time view check.
  *
  * A fused qkv weight (3C, C) with n_split = 3 is, under split = qkv, three (C, C)
  * matrices; under split = head each of them is further cut into n_head blocks of
@@ -36,16 +36,8 @@ int64_t mu_param_views(const mu_param_t *p, int32_t split, int32_t level, int64_
     return nv;
 }
 
-/* Four fixed lanes, then a fixed combination: same result on every run. */
-double mu_dot_f64(const float *a, const float *b, int64_t n) {
-    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        s0 += (double)a[i] * (double)b[i];
-        s1 += (double)a[i + 1] * (double)b[i + 1];
-        s2 += (double)a[i + 2] * (double)b[i + 2];
-        s3 += (double)a[i + 3] * (double)b[i + 3];
-    }
-    for (; i < n; i++) s0 += (double)a[i] * (double)b[i];
-    return (s0 + s1) + (s2 + s3);
+int mu_views_check_link(const mu_tstep_t *s, const mu_param_t *p, const mu_gemm_ctx_t *gemm, const char *who) {
+    (void)gemm;
+    const int k = mu_tstep_key(s, "split");
+    return mu_views_check(p, k >= 0 ? (int32_t)s->hp[k] : MU_SPLIT_FUSED, who);
 }
