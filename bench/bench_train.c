@@ -51,6 +51,44 @@ static double torch_rate(const mu_gpt_config_t *c, int32_t B, int32_t threads, d
     return r;
 }
 
+typedef struct {
+    mu_gpt_config_t c;
+    int32_t B;
+    mu_gemm_ctx_t *g;
+    mu_gpt_t *m;
+    mu_optim_t *o;
+    int32_t *x, *y;
+} bench_model_t;
+
+/* Model (d, L, H, T; V = 256), random tokens for a (B, T) batch, and the preset's optimizer. */
+static int bench_model_init(bench_model_t *b, const char *preset, int32_t d, int32_t L, int32_t H, int32_t T,
+                            int32_t B) {
+    memset(b, 0, sizeof *b);
+    b->c = mu_gpt_config_default();
+    b->c.d_model = d, b->c.n_layer = L, b->c.n_head = H, b->c.seq_len = T, b->c.vocab = 256;
+    b->B = B;
+    mu_optim_config_t oc;
+    if (mu_optim_config_for_preset(preset, &oc) || mu_gemm_ctx_init(&b->g, MU_ENGINE_AUTO) ||
+        mu_gpt_init(&b->m, &b->c, B, b->g) || mu_gpt_init_weights(b->m, 1) ||
+        mu_optim_init(&b->o, &oc, mu_gpt_params(b->m), mu_gpt_n_params(b->m), b->g)) {
+        fprintf(stderr, "bench_train: %s\n", mu_last_error());
+        return 1;
+    }
+    b->x = malloc(sizeof(int32_t) * B * T), b->y = malloc(sizeof(int32_t) * B * T);
+    mu_rng_t r;
+    mu_rng_seed(&r, 3);
+    for (int32_t k = 0; k < B * T; k++) b->x[k] = (int32_t)mu_rng_below(&r, 256), b->y[k] = (int32_t)mu_rng_below(&r, 256);
+    return 0;
+}
+
+static void bench_model_free(bench_model_t *b) {
+    free(b->x);
+    free(b->y);
+    mu_optim_free(b->o);
+    mu_gpt_free(b->m);
+    mu_gemm_ctx_free(b->g);
+}
+
 /* NS FLOPs of one muon step: every hidden matrix as its logical matrices (qkv split). */
 static double ns_flops(mu_gpt_t *m) {
     mu_orth_config_t oc = mu_orth_config_default();
@@ -66,47 +104,41 @@ static double ns_flops(mu_gpt_t *m) {
 
 /* Share of the step spent in the optimizer for a preset, next to its FLOP lower bound
  * NS / (model + NS): the share if orthogonalization ran as efficiently as the model. */
-static int step_share(const char *preset, int32_t d, int32_t L, int32_t H, int32_t T, int32_t B, double seconds) {
-    mu_gpt_config_t c = mu_gpt_config_default();
-    c.d_model = d, c.n_layer = L, c.n_head = H, c.seq_len = T, c.vocab = 256;
-    mu_gemm_ctx_t *g;
-    mu_gpt_t *m;
-    mu_optim_t *o;
-    mu_optim_config_t oc;
-    if (mu_optim_config_for_preset(preset, &oc) || mu_gemm_ctx_init(&g, MU_ENGINE_AUTO) || mu_gpt_init(&m, &c, B, g) ||
-        mu_gpt_init_weights(m, 1) || mu_optim_init(&o, &oc, mu_gpt_params(m), mu_gpt_n_params(m), g)) {
-        fprintf(stderr, "bench_train: %s\n", mu_last_error());
-        return 1;
-    }
-    int32_t *x = malloc(sizeof(int32_t) * B * T), *y = malloc(sizeof(int32_t) * B * T);
-    mu_rng_t r;
-    mu_rng_seed(&r, 3);
-    for (int32_t k = 0; k < B * T; k++) x[k] = (int32_t)mu_rng_below(&r, 256), y[k] = (int32_t)mu_rng_below(&r, 256);
-    double t_model = 0, t_opt = 0, t0 = mu_time_s();
+/* Train steps for about `seconds` after two warm-up steps (they plan every shape); returns the
+ * time in forward+backward+clip and in the optimizer step, summed, and the step count. */
+static int time_steps(bench_model_t *b, double seconds, double *t_model, double *t_opt) {
+    int32_t T = b->c.seq_len;
+    double t0 = mu_time_s();
     int steps = 0;
+    *t_model = *t_opt = 0;
     for (int k = 0;; k++) {
         float loss, norm;
         double a = mu_time_s();
-        mu_gpt_zero_grad(m);
-        mu_gpt_forward(m, x, y, B, T, &loss);
-        mu_gpt_backward(m, 1.0f);
-        mu_optim_clip_grad(mu_gpt_params(m), mu_gpt_n_params(m), 1.0f, &norm);
-        double b = mu_time_s();
-        mu_optim_step(o, 1.0f);
+        mu_gpt_zero_grad(b->m);
+        mu_gpt_forward(b->m, b->x, b->y, b->B, T, &loss);
+        mu_gpt_backward(b->m, 1.0f);
+        mu_optim_clip_grad(mu_gpt_params(b->m), mu_gpt_n_params(b->m), 1.0f, &norm);
+        double mid = mu_time_s();
+        mu_optim_step(b->o, 1.0f);
         double e = mu_time_s();
-        if (k >= 2) t_model += b - a, t_opt += e - b, steps++; /* two warm-up steps plan the shapes */
+        if (k < 2) t0 = e;
+        else *t_model += mid - a, *t_opt += e - mid, steps++;
         if (k >= 2 && e - t0 > seconds) break;
     }
-    double f_model = mu_gpt_config_flops_per_token(&c, T) * B * T, f_ns = ns_flops(m);
+    return steps;
+}
+
+static int step_share(const char *preset, int32_t d, int32_t L, int32_t H, int32_t T, int32_t B, double seconds) {
+    bench_model_t b;
+    if (bench_model_init(&b, preset, d, L, H, T, B)) return 1;
+    double t_model, t_opt;
+    int steps = time_steps(&b, seconds, &t_model, &t_opt);
+    double f_model = mu_gpt_config_flops_per_token(&b.c, T) * B * T, f_ns = ns_flops(b.m);
     double share = t_opt / (t_model + t_opt), bound = f_ns / (f_model + f_ns);
     printf("| %s | (%d,%d,%d,%d,%d) | %.1f ms | %.1f ms | %.1f%% | %.1f%% | %.2fx |\n", preset, d, L, H, T, B,
            1e3 * t_model / steps, 1e3 * t_opt / steps, 100 * share, 100 * bound, share / bound);
     fflush(stdout);
-    free(x);
-    free(y);
-    mu_optim_free(o);
-    mu_gpt_free(m);
-    mu_gemm_ctx_free(g);
+    bench_model_free(&b);
     return 0;
 }
 
@@ -125,53 +157,21 @@ int main(int argc, char **argv) {
     printf("| model (d,L,H,T,B) | params | muon tok/s | GFLOP/s | MFU vs best sgemm | torch tok/s | muon/torch |\n");
     printf("|---|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++) {
-        mu_gpt_config_t c = mu_gpt_config_default();
-        c.d_model = cfgs[i].d;
-        c.n_layer = cfgs[i].L;
-        c.n_head = cfgs[i].H;
-        c.seq_len = cfgs[i].T;
-        c.vocab = 256;
-        int32_t B = cfgs[i].B, T = c.seq_len;
-        mu_gemm_ctx_t *g;
-        mu_gpt_t *m;
-        mu_optim_t *o;
-        mu_optim_config_t oc = mu_optim_config_default();
-        if (mu_gemm_ctx_init(&g, MU_ENGINE_AUTO) || mu_gpt_init(&m, &c, B, g) || mu_gpt_init_weights(m, 1) ||
-            mu_optim_init(&o, &oc, mu_gpt_params(m), mu_gpt_n_params(m), g)) {
-            fprintf(stderr, "bench_train: %s\n", mu_last_error());
-            return 1;
-        }
-        int32_t *x = malloc(sizeof(int32_t) * B * T), *y = malloc(sizeof(int32_t) * B * T);
-        mu_rng_t r;
-        mu_rng_seed(&r, 3);
-        for (int32_t k = 0; k < B * T; k++) x[k] = (int32_t)mu_rng_below(&r, 256), y[k] = (int32_t)mu_rng_below(&r, 256);
-        int steps = 0;
-        double t0 = 0;
-        for (int k = 0;; k++) {
-            if (k == 2) t0 = mu_time_s(); /* two warm-up steps plan every shape */
-            float loss, norm;
-            mu_gpt_zero_grad(m);
-            mu_gpt_forward(m, x, y, B, T, &loss);
-            mu_gpt_backward(m, 1.0f);
-            mu_optim_clip_grad(mu_gpt_params(m), mu_gpt_n_params(m), 1.0f, &norm);
-            mu_optim_step(o, 1.0f);
-            if (k >= 2) steps++;
-            if (k >= 2 && mu_time_s() - t0 > seconds) break;
-        }
-        double dt = mu_time_s() - t0;
-        double tps = (double)steps * B * T / dt;
-        double gf = tps * mu_gpt_config_flops_per_token(&c, T) / 1e9;
-        double tr = torch_rate(&c, B, mu_threads_get(), seconds);
+        bench_model_t b;
+        if (bench_model_init(&b, "adamw", cfgs[i].d, cfgs[i].L, cfgs[i].H, cfgs[i].T, cfgs[i].B)) return 1;
+        const mu_gpt_config_t *c = &b.c;
+        int32_t B = b.B, T = c->seq_len;
+        double t_model, t_opt;
+        int steps = time_steps(&b, seconds, &t_model, &t_opt);
+        double tps = (double)steps * B * T / (t_model + t_opt);
+        double gf = tps * mu_gpt_config_flops_per_token(c, T) / 1e9;
+        double tr = torch_rate(c, B, mu_threads_get(), seconds);
         char tcol[32] = "n/a", rcol[32] = "n/a";
         if (tr > 0) snprintf(tcol, sizeof tcol, "%.0f", tr), snprintf(rcol, sizeof rcol, "%.2fx", tps / tr);
-        printf("| (%d,%d,%d,%d,%d) | %.2fM | %.0f | %.1f | %.0f%% | %s | %s |\n", c.d_model, c.n_layer, c.n_head, T, B,
-               mu_gpt_config_n_params(&c, 0) / 1e6, tps, gf, 100 * gf / best, tcol, rcol);
+        printf("| (%d,%d,%d,%d,%d) | %.2fM | %.0f | %.1f | %.0f%% | %s | %s |\n", c->d_model, c->n_layer, c->n_head, T,
+               B, mu_gpt_config_n_params(c, 0) / 1e6, tps, gf, 100 * gf / best, tcol, rcol);
         fflush(stdout);
-        free(x);
-        free(y);
-        mu_optim_free(o);
-        mu_gpt_free(m);
-        mu_gemm_ctx_free(g);
+        bench_model_free(&b);
     }
     printf("\n| preset | model (d,L,H,T,B) | fwd+bwd+clip | optimizer step | optimizer share | FLOP lower bound "
            "(NS / all) | share / bound |\n|---|---|---|---|---|---|---|\n");

@@ -25,21 +25,11 @@ int cmd_eval(int argc, char **argv) {
         CLI_MODEL_OVERRIDE_OPTS(over),
         {"help", OPT_FLAG, &help, "this help", 1},
     };
-    size_t n_opts = sizeof opts / sizeof opts[0];
-    char err[1024];
-    const char *pos[1];
-    int n_pos;
-    if (opt_parse_argv(opts, n_opts, argc, argv, pos, &n_pos, 0, err, sizeof err) != 0) {
-        fprintf(stderr, "muon eval: %s\n", err);
-        return 2;
-    }
-    if (help) {
-        printf("usage: muon eval --ckpt RUN_DIR|FILE --data PATH [options]\n\n"
-               "Prints `val_loss <x>`: mean cross-entropy (nats) over consecutive non-overlapping\n"
-               "seq_len windows of the val split.\n\n");
-        opt_usage(opts, n_opts, stdout);
-        return 0;
-    }
+    int rc_cli = opt_cli("eval", opts, sizeof opts / sizeof opts[0], argc, argv, &help,
+                         "usage: muon eval --ckpt RUN_DIR|FILE --data PATH [options]\n\n"
+                         "Prints `val_loss <x>`: mean cross-entropy (nats) over consecutive non-overlapping\n"
+                         "seq_len windows of the val split.\n");
+    if (rc_cli >= 0) return rc_cli;
     if (!ckpt || !data) {
         fprintf(stderr, "muon eval: --ckpt and --data are required\n");
         return 2;

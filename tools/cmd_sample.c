@@ -65,19 +65,9 @@ int cmd_sample(int argc, char **argv) {
         CLI_MODEL_OVERRIDE_OPTS(over),
         {"help", OPT_FLAG, &help, "this help", 1},
     };
-    size_t n_opts = sizeof opts / sizeof opts[0];
-    char err[1024];
-    const char *pos[1];
-    int n_pos;
-    if (opt_parse_argv(opts, n_opts, argc, argv, pos, &n_pos, 0, err, sizeof err) != 0) {
-        fprintf(stderr, "muon sample: %s\n", err);
-        return 2;
-    }
-    if (help) {
-        printf("usage: muon sample --ckpt RUN_DIR|FILE [--prompt TEXT] [options]\n\n");
-        opt_usage(opts, n_opts, stdout);
-        return 0;
-    }
+    int rc_cli = opt_cli("sample", opts, sizeof opts / sizeof opts[0], argc, argv, &help,
+                         "usage: muon sample --ckpt RUN_DIR|FILE [--prompt TEXT] [options]\n");
+    if (rc_cli >= 0) return rc_cli;
     if (!ckpt) {
         fprintf(stderr, "muon sample: --ckpt RUN_DIR|FILE is required\n");
         return 2;

@@ -287,3 +287,20 @@ void opt_usage(const opt_t *opts, size_t n, FILE *f) {
         fputc('\n', f);
     }
 }
+
+int opt_cli(const char *cmd, const opt_t *opts, size_t n, int argc, char **argv, const int32_t *help,
+            const char *usage) {
+    char err[1024];
+    const char *pos[1];
+    int n_pos;
+    if (opt_parse_argv(opts, n, argc, argv, pos, &n_pos, 0, err, sizeof err) != 0) {
+        fprintf(stderr, "muon %s: %s\n", cmd, err);
+        return 2;
+    }
+    if (*help) {
+        printf("%s\n", usage);
+        opt_usage(opts, n, stdout);
+        return 0;
+    }
+    return -1;
+}

@@ -39,5 +39,10 @@ const char *opt_peek(int argc, char **argv, const char *name);
 void opt_print(const opt_t *opts, size_t n, FILE *f);
 char *opt_to_string(const opt_t *opts, size_t n); /* malloc'd */
 void opt_usage(const opt_t *opts, size_t n, FILE *f);
+/* A subcommand's whole flag handling (no positional arguments): parse argv; on a usage error
+ * print "muon CMD: why" and return 2; when *help became set print usage + the option table
+ * and return 0; otherwise return -1 (go on). */
+int opt_cli(const char *cmd, const opt_t *opts, size_t n, int argc, char **argv, const int32_t *help,
+            const char *usage);
 
 #endif
