@@ -15,6 +15,6 @@ RUN=runs/brown-demo-$(date +%Y%m%d-%H%M%S)
 echo "demo: training into $RUN"
 bin/muon train --data "$DATA" --out "$RUN" --config configs/brown-demo.conf "$@"
 echo
-echo "demo: val loss (nats) above; the corpus's byte-unigram entropy is printed by prepare (about 3.06)."
+echo "demo: the val loss above should be far below the unigram entropy printed next to it."
 echo "demo: a sample from the trained model:"
 bin/muon sample --ckpt "$RUN" --prompt "The " --length 400 --temperature 0.8 --seed 1

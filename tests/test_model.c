@@ -587,6 +587,210 @@ static void test_grad_model_dropout(void **state) {
     grad_check(c, 1);
 }
 
+
+/* ---- μP (docs/model.md "Parametrization") ------------------------------------------------ */
+
+/* a μP config with every multiplier away from 1: m = 8/4 = 2, alpha_attn 3 (scores x 3/d_head) */
+static mu_gpt_config_t mup_cfg(int bias, int tie) {
+    mu_gpt_config_t c = tiny_cfg(bias, tie);
+    c.param = MU_PARAM_MUP;
+    c.base_width = 4;
+    c.alpha_in = 1.7f;
+    c.alpha_out = 2.5f;
+    c.alpha_attn = 3.0f;
+    return c;
+}
+
+static void test_grad_model_mup(void **state) {
+    grad_check(mup_cfg(1, 0), 0);
+    grad_check(mup_cfg(0, 1), 0);
+    mu_gpt_config_t c = mup_cfg(1, 0);
+    c.dropout = 0.2f;
+    grad_check(c, 1);
+}
+
+static void test_mup_scalars(void **state) {
+    mu_gpt_config_t c = tiny_cfg(1, 0); /* d_head 4 */
+    assert_true(mu_gpt_attn_scale(&c) == 0.5f);
+    assert_true(mu_gpt_out_mult(&c) == 1.0f && mu_gpt_width_mult(&c) == 1.0f);
+    c.alpha_out = 5.0f, c.alpha_attn = 7.0f, c.base_width = 2; /* ignored under SP */
+    assert_true(mu_gpt_attn_scale(&c) == 0.5f && mu_gpt_out_mult(&c) == 1.0f);
+    c.param = MU_PARAM_MUP;
+    assert_true(mu_gpt_width_mult(&c) == 4.0f);
+    assert_true(mu_gpt_out_mult(&c) == 1.25f);     /* 5 / 4 */
+    assert_true(mu_gpt_attn_scale(&c) == 1.75f);   /* 7 / 4 */
+    c.alpha_attn = 0.0f;                           /* default sqrt(d_head_base) = sqrt(4): equals SP */
+    assert_true(mu_gpt_attn_scale(&c) == 0.5f);
+    c.base_width = 0;                              /* 0: the default base width 128 */
+    assert_true(mu_gpt_width_mult(&c) == 8.0f / 128.0f);
+    int32_t v = -1;
+    assert_int_equal(mu_gpt_param_parse("mup", &v), 0);
+    assert_int_equal(v, MU_PARAM_MUP);
+    assert_int_equal(mu_gpt_mup_init_parse("orthogonal", &v), 0);
+    assert_int_equal(v, MU_MUP_INIT_ORTHOGONAL);
+    assert_int_equal(mu_gpt_param_parse("ntk", &v), MU_EINVAL);
+    assert_non_null(strstr(mu_last_error(), "sp, mup"));
+    assert_string_equal(mu_gpt_mup_init_name(MU_MUP_INIT_TABLE), "table");
+    /* config checks */
+    c = mup_cfg(1, 1);
+    c.zero_readout = 1;
+    assert_int_equal(mu_gpt_config_check(&c), MU_EINVAL);
+    assert_non_null(strstr(mu_last_error(), "zero_readout"));
+    c = mup_cfg(1, 0);
+    c.param = 2;
+    assert_int_equal(mu_gpt_config_check(&c), MU_EINVAL);
+    c = mup_cfg(1, 0);
+    c.alpha_out = -1.0f;
+    assert_int_equal(mu_gpt_config_check(&c), MU_EINVAL);
+    c = mup_cfg(1, 0);
+    c.mup_init = 3;
+    assert_int_equal(mu_gpt_config_check(&c), MU_EINVAL);
+}
+
+/* copy every weight of a into b (same registry layout) */
+static void copy_weights(mu_gpt_t *b, mu_gpt_t *a) {
+    for (int i = 0; i < mu_gpt_n_params(a); i++)
+        memcpy(mu_gpt_params(b)[i].data, mu_gpt_params(a)[i].data, (size_t)mu_gpt_params(a)[i].numel * 4);
+}
+
+/* The multipliers against SP with the same weights: alpha_out/m scales the logits exactly;
+ * alpha_in = 2 equals SP with wte, wpe doubled (exact: powers of two); alpha_attn equals SP with
+ * the query rows scaled by alpha_attn/sqrt(d_head) (up to rounding). */
+static void test_mup_multipliers(void **state) {
+    enum { B = 2, T = 5 };
+    mu_gpt_config_t cs = tiny_cfg(1, 0), cm = cs;
+    cm.param = MU_PARAM_MUP, cm.base_width = 4, cm.alpha_out = 3.0f; /* logits x 1.5 */
+    model_t s = make_model(cs, B, 3), m = make_model(cm, B, 3);
+    randomize(s.m, 11);
+    copy_weights(m.m, s.m);
+    int32_t x[B * T], y[B * T];
+    fill_tokens(x, B * T, cs.vocab, 5);
+    fill_tokens(y, B * T, cs.vocab, 6);
+    fwd_loss(s.m, x, y, B, T);
+    fwd_loss(m.m, x, y, B, T);
+    const float *ls = mu_gpt_logits(s.m), *lm = mu_gpt_logits(m.m);
+    for (int i = 0; i < B * T * cs.vocab; i++) assert_true(lm[i] == 1.5f * ls[i]);
+    free_model(&m);
+    /* alpha_in = 2 */
+    cm = cs;
+    cm.param = MU_PARAM_MUP, cm.base_width = 8, cm.alpha_in = 2.0f;
+    m = make_model(cm, B, 3);
+    copy_weights(m.m, s.m);
+    for (int i = 0; i < 2; i++) {
+        mu_param_t *p = &mu_gpt_params(s.m)[i]; /* wte, wpe */
+        for (int64_t j = 0; j < p->numel; j++) p->data[j] *= 2.0f;
+    }
+    float a = fwd_loss(s.m, x, y, B, T), b = fwd_loss(m.m, x, y, B, T);
+    assert_true(a == b);
+    free_model(&m);
+    /* alpha_attn = 3, d_head 4: scores x 3/4 = SP (x 1/2) with q x 1.5 */
+    cm = cs;
+    cm.param = MU_PARAM_MUP, cm.base_width = 8, cm.alpha_attn = 3.0f;
+    m = make_model(cm, B, 3);
+    copy_weights(m.m, s.m);
+    for (int l = 0; l < cs.n_layer; l++) {
+        char nm[96];
+        snprintf(nm, sizeof nm, "transformer.h.%d.attn.c_attn.weight", l);
+        mu_param_t *w = mu_gpt_param_by_name(s.m, nm);
+        for (int64_t j = 0; j < cs.d_model * cs.d_model; j++) w->data[j] *= 1.5f;
+        snprintf(nm, sizeof nm, "transformer.h.%d.attn.c_attn.bias", l);
+        w = mu_gpt_param_by_name(s.m, nm);
+        for (int64_t j = 0; j < cs.d_model; j++) w->data[j] *= 1.5f;
+    }
+    a = fwd_loss(s.m, x, y, B, T), b = fwd_loss(m.m, x, y, B, T);
+    assert_close(a, b, 1e-5, 1e-5);
+    assert_true(a != fwd_loss(m.m, x, y, 1, T) || 1); /* (sanity: forward callable again) */
+    free_model(&m);
+    free_model(&s);
+}
+
+/* param = sp ignores every μP field: init, loss and gradients bit-identical to the plain config */
+static void test_mup_sp_identical(void **state) {
+    enum { B = 2, T = 5 };
+    mu_gpt_config_t c0 = tiny_cfg(1, 0), c1 = c0;
+    c1.base_width = 2, c1.mup_init = MU_MUP_INIT_ORTHOGONAL, c1.alpha_in = 3.0f, c1.alpha_out = 5.0f;
+    c1.alpha_attn = 7.0f, c1.zero_query = 1, c1.zero_readout = 1;
+    model_t a = make_model(c0, B, 77), b = make_model(c1, B, 77);
+    int32_t x[B * T], y[B * T];
+    fill_tokens(x, B * T, c0.vocab, 8);
+    fill_tokens(y, B * T, c0.vocab, 9);
+    assert_memory_equal(mu_gpt_params(a.m)[0].data, mu_gpt_params(b.m)[0].data, (size_t)mu_gpt_numel(a.m) * 4);
+    mu_gpt_zero_grad(a.m);
+    mu_gpt_zero_grad(b.m);
+    float la = fwd_loss(a.m, x, y, B, T), lb = fwd_loss(b.m, x, y, B, T);
+    assert_true(la == lb);
+    assert_int_equal(mu_gpt_backward(a.m, 1.0f), 0);
+    assert_int_equal(mu_gpt_backward(b.m, 1.0f), 0);
+    assert_memory_equal(mu_gpt_params(a.m)[0].grad, mu_gpt_params(b.m)[0].grad, (size_t)mu_gpt_numel(a.m) * 4);
+    /* and the SP init is still GPT-2's: at init the loss is close to log V */
+    assert_close(la, log(c0.vocab), 0, 0.05);
+    free_model(&a);
+    free_model(&b);
+}
+
+static double rms_of(const float *w, int64_t n) {
+    double s = 0;
+    for (int64_t i = 0; i < n; i++) s += (double)w[i] * w[i];
+    return sqrt(s / (double)n);
+}
+
+/* max |W W^T - s^2 I| (wide/square) or |W^T W - s^2 I| (tall) for W (r, c) */
+static double orth_err(const float *w, int64_t r, int64_t c, double s2) {
+    int tall = r > c;
+    int64_t k = tall ? c : r, len = tall ? r : c;
+    double e = 0;
+    for (int64_t i = 0; i < k; i++)
+        for (int64_t j = 0; j < k; j++) {
+            double d = 0;
+            for (int64_t t = 0; t < len; t++)
+                d += tall ? (double)w[t * c + i] * w[t * c + j] : (double)w[i * c + t] * w[j * c + t];
+            e = fmax(e, fabs(d - (i == j ? s2 : 0.0)));
+        }
+    return e;
+}
+
+static void test_mup_init(void **state) {
+    mu_gpt_config_t c = mu_gpt_config_default();
+    c.n_layer = 2, c.n_head = 4, c.d_model = 64, c.seq_len = 32, c.vocab = 256;
+    c.param = MU_PARAM_MUP, c.base_width = 16; /* m = 4 */
+    model_t r = make_model(c, 1, 5);
+    mu_gpt_t *m = r.m;
+    /* gauss: std min(1,s)/sqrt(d_in): qkv, attn proj and fc 1/8; mlp proj (s = 1/2) 0.5/16 */
+    assert_close(rms_of(mu_gpt_param_by_name(m, "transformer.h.0.attn.c_attn.weight")->data, 3 * 64 * 64), 0.125, 0,
+                 0.03);
+    assert_close(rms_of(mu_gpt_param_by_name(m, "transformer.h.1.attn.c_proj.weight")->data, 64 * 64), 0.125, 0,
+                 0.03);
+    assert_close(rms_of(mu_gpt_param_by_name(m, "transformer.h.0.mlp.c_fc.weight")->data, 256 * 64), 0.125, 0, 0.03);
+    assert_close(rms_of(mu_gpt_param_by_name(m, "transformer.h.0.mlp.c_proj.weight")->data, 256 * 64), 1.0 / 32, 0,
+                 0.03);
+    assert_close(rms_of(mu_gpt_param_by_name(m, "transformer.wte.weight")->data, 256 * 64), 0.02, 0, 0.03);
+    assert_close(rms_of(mu_gpt_param_by_name(m, "lm_head.weight")->data, 256 * 64), 0.02, 0, 0.03);
+    assert_true(mu_gpt_param_by_name(m, "transformer.h.0.ln_1.weight")->data[5] == 1.0f);
+    free_model(&r);
+    /* table: 0.02/sqrt(m) = 0.01, both c_proj also /sqrt(2L) = /2 */
+    c.mup_init = MU_MUP_INIT_TABLE;
+    r = make_model(c, 1, 5);
+    assert_close(rms_of(mu_gpt_param_by_name(r.m, "transformer.h.0.mlp.c_fc.weight")->data, 256 * 64), 0.01, 0, 0.03);
+    assert_close(rms_of(mu_gpt_param_by_name(r.m, "transformer.h.0.mlp.c_proj.weight")->data, 256 * 64), 0.005, 0,
+                 0.03);
+    free_model(&r);
+    /* orthogonal: every singular value s (qkv per (C,C) block), zero query and readout */
+    c.mup_init = MU_MUP_INIT_ORTHOGONAL, c.zero_query = 1, c.zero_readout = 1;
+    r = make_model(c, 1, 5);
+    const float *qkv = mu_gpt_param_by_name(r.m, "transformer.h.1.attn.c_attn.weight")->data;
+    assert_true(rms_of(qkv, 64 * 64) == 0.0);                        /* q zeroed */
+    assert_true(orth_err(qkv + 64 * 64, 64, 64, 1.0) < 1e-5);       /* k */
+    assert_true(orth_err(qkv + 2 * 64 * 64, 64, 64, 1.0) < 1e-5);   /* v */
+    assert_true(orth_err(mu_gpt_param_by_name(r.m, "transformer.h.0.mlp.c_fc.weight")->data, 256, 64, 4.0) < 1e-5);
+    assert_true(orth_err(mu_gpt_param_by_name(r.m, "transformer.h.0.mlp.c_proj.weight")->data, 64, 256, 0.25) <
+                1e-5);
+    assert_true(rms_of(mu_gpt_param_by_name(r.m, "lm_head.weight")->data, 256 * 64) == 0.0);
+    /* zero readout: uniform prediction, loss exactly log V */
+    int32_t x[4] = {1, 2, 3, 4}, y[4] = {5, 6, 7, 8};
+    assert_close(fwd_loss(r.m, x, y, 1, 4), log(256.0), 1e-5, 0);
+    free_model(&r);
+}
+
 static void test_init(void **state) {
     mu_gpt_config_t c = mu_gpt_config_default();
     c.n_layer = 2, c.n_head = 4, c.d_model = 64, c.seq_len = 32, c.vocab = 256;
@@ -833,6 +1037,11 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_dropout_model),
     cmocka_unit_test(test_thread_count_invariance),
     cmocka_unit_test(test_overfit),
+    cmocka_unit_test(test_grad_model_mup),
+    cmocka_unit_test(test_mup_scalars),
+    cmocka_unit_test(test_mup_multipliers),
+    cmocka_unit_test(test_mup_sp_identical),
+    cmocka_unit_test(test_mup_init),
 };
 
 MU_TEST_MAIN(tests)

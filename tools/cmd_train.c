@@ -17,6 +17,7 @@ typedef struct {
     mu_train_config_t c;
     const char *optim, *schedule, *gemm, *ckpt, *config, *resume;
     const char *qkv_split, *orth, *orth_prec, *scale;
+    const char *param, *mup_init; /* --param sp|mup, --mup-init gauss|orthogonal|table */
     int32_t dry_run, help, vocab;
     float warmup_f;
     opt_list_t hparams; /* --opt GROUP.TRANSFORM.KEY=VALUE, repeatable */
@@ -90,6 +91,17 @@ static int resolve_enums(train_args_t *a, char *err, size_t cap) {
         snprintf(err, cap, "--scale: '%s' is not preset, keller, moonlight, spectral or none", a->scale);
         return -1;
     }
+    if (mu_gpt_param_parse(a->param, &c->model.param) != MU_OK) {
+        snprintf(err, cap, "--param: '%s' is not sp or mup", a->param);
+        return -1;
+    }
+    if (mu_gpt_mup_init_parse(a->mup_init, &c->model.mup_init) != MU_OK) {
+        snprintf(err, cap, "--mup-init: '%s' is not gauss, orthogonal or table", a->mup_init);
+        return -1;
+    }
+    /* μP: the optimizer scales each group's LR by role with m = d_model / base_width */
+    c->optim.param = c->model.param;
+    c->optim.width_mult = mu_gpt_width_mult(&c->model);
     return 0;
 }
 
@@ -122,6 +134,8 @@ int cmd_train(int argc, char **argv) {
     a.orth = "preset";
     a.orth_prec = "f32";
     a.scale = "preset";
+    a.param = "sp";
+    a.mup_init = "gauss";
     c->model.vocab = 0; /* 0: from the data */
     const opt_t opts[] = {
         {"data", OPT_STR, &c->data, "training data: text file, llm.c shard, or `muon prepare` directory", 0},
@@ -140,6 +154,15 @@ int cmd_train(int argc, char **argv) {
         {"bias", OPT_BOOL, &c->model.bias, "biases in Linear and LayerNorm layers", 0},
         {"tie", OPT_BOOL, &c->model.tie, "tie the LM head to the token embedding", 0},
         {"dropout", OPT_F32, &c->model.dropout, "dropout probability", 0},
+        {"param", OPT_STR, &a.param, "parametrization: sp (GPT-2) or mup (docs/model.md)", 0},
+        {"base-width", OPT_I32, &c->model.base_width, "mup: base width; width_mult = d_model / base_width", 0},
+        {"mup-init", OPT_STR, &a.mup_init, "mup: hidden init gauss, orthogonal or table", 0},
+        {"alpha-in", OPT_F32, &c->model.alpha_in, "mup: multiplier on the embedding sum", 0},
+        {"alpha-out", OPT_F32, &c->model.alpha_out, "mup: logits multiplier alpha_out / width_mult", 0},
+        {"alpha-attn", OPT_F32, &c->model.alpha_attn, "mup: attention scores x alpha_attn / d_head (0: sqrt(d_head))",
+         0},
+        {"zero-query", OPT_BOOL, &c->model.zero_query, "mup: zero-init the query weights", 0},
+        {"zero-readout", OPT_BOOL, &c->model.zero_readout, "mup: zero-init lm_head (needs --tie 0)", 0},
         {"optim", OPT_STR, &a.optim, "optimizer preset (adamw, sgd; see docs/optimizers.md)", 0},
         {"lr", OPT_F32, &c->optim.lr, "peak learning rate (matrix group for Muon-type presets)", 0},
         {"aux-lr", OPT_F32, &c->optim.aux_lr, "LR of the AdamW groups of Muon-type presets (0: preset default)", 0},

@@ -15,6 +15,7 @@ static const struct {
     {"sample", cmd_sample, "generate text from a checkpoint"},
     {"eval", cmd_eval, "val loss of a checkpoint on a dataset"},
     {"optim", cmd_optim, "optimizer presets: list, show NAME (chains, hyperparameters, state)"},
+    {"report", cmd_report, "plots from run directories: report curves RUN_DIR... (SVG)"},
     {"info", cmd_info, "CPU features, BLAS/oneDNN setup and GEMM speed"},
 };
 

@@ -6,7 +6,8 @@
  *      (parameters, gradients, activations for max_batch x seq_len); no
  *      allocation happens after this call.
  *   3. mu_gpt_init_weights(m, seed): GPT-2 init (normal 0.02, residual
- *      projections 0.02/sqrt(2L), zero biases, unit gains).
+ *      projections 0.02/sqrt(2L), zero biases, unit gains), or the μP init of
+ *      cfg.mup_init when cfg.param == MU_PARAM_MUP.
  *   4. Per micro-batch: mu_gpt_forward(m, x, y, B, T, &loss) then
  *      mu_gpt_backward(m, 1/accum), which ADDS into the gradients (accumulation);
  *      mu_gpt_zero_grad(m) before the first micro-batch of a step.
@@ -34,7 +35,36 @@ typedef struct {
     int32_t bias;      /* 1: biases in Linear and LayerNorm layers */
     int32_t tie;       /* 1: lm_head shares wte */
     float dropout;     /* on embeddings, attn c_proj and mlp c_proj outputs; 0 disables */
+    /* parametrization (docs/model.md "μP"; spec mup-and-muonpp.md §1-§2). With param = SP
+     * the fields below are ignored: GPT-2's recipe, bit-identical to a config without them. */
+    int32_t param;       /* MU_PARAM_SP (0) or MU_PARAM_MUP (1) */
+    int32_t base_width;  /* μP base width d_base; width_mult m = d_model / d_base (0: 128) */
+    int32_t mup_init;    /* mu_mup_init_t: hidden-matrix init under μP (default gauss) */
+    float alpha_in;      /* μP multiplier on wte[x] + wpe[t] (0: 1) */
+    float alpha_out;     /* μP: logits = (alpha_out / m) ln_f(x) W_head^T (0: 1) */
+    float alpha_attn;    /* μP: scores scaled by alpha_attn / d_head (0: sqrt(d_head), see mu_gpt_attn_scale) */
+    int32_t zero_query;  /* μP: 1 zero-initialises the query rows of c_attn */
+    int32_t zero_readout;/* μP: 1 zero-initialises lm_head (needs tie = 0) */
 } mu_gpt_config_t;
+
+enum { MU_PARAM_SP = 0, MU_PARAM_MUP = 1 };
+/* μP hidden-matrix init, s = sqrt(d_out/d_in) per logical matrix (qkv as three (C,C)):
+ * gauss: N(0, (min(1,s)/sqrt(d_in))^2); orthogonal: s * orthogonal (all singular values s);
+ * table: 0.02/sqrt(m), c_proj also /sqrt(2L) (microsoft/mup's sigma/sqrt(m) rule). */
+typedef enum { MU_MUP_INIT_GAUSS = 0, MU_MUP_INIT_ORTHOGONAL = 1, MU_MUP_INIT_TABLE = 2 } mu_mup_init_t;
+/* "sp" | "mup" and "gauss" | "orthogonal" | "table" (MU_EINVAL naming the valid values). */
+MU_API int mu_gpt_param_parse(const char *s, int32_t *out);
+MU_API int mu_gpt_mup_init_parse(const char *s, int32_t *out);
+MU_API const char *mu_gpt_param_name(int32_t param);
+MU_API const char *mu_gpt_mup_init_name(int32_t init);
+/* width_mult m = d_model / base_width (1 under SP). */
+MU_API float mu_gpt_width_mult(const mu_gpt_config_t *c);
+/* Attention score multiplier: SP 1/sqrt(d_head); μP alpha_attn/d_head, alpha_attn defaulting
+ * to sqrt(d_head_base) with d_head_base = d_head (the base model has the same head size: the
+ * transfer protocol grows n_head), so μP equals SP unless alpha_attn is set. */
+MU_API float mu_gpt_attn_scale(const mu_gpt_config_t *c);
+/* μP logits multiplier alpha_out / m (1 under SP). */
+MU_API float mu_gpt_out_mult(const mu_gpt_config_t *c);
 
 MU_API mu_gpt_config_t mu_gpt_config_default(void);
 /* Checks ranges and divisibility; MU_EINVAL with a message naming the field. */

@@ -65,7 +65,20 @@ typedef struct {
      * before the state is laid out (structural keys allowed); borrowed during init only */
     const char *const *hparams;
     int32_t n_hparams;
+    /* μP per-group LR scaling (spec mup-and-muonpp.md §2; src/optim/mup.c): param 0 (SP,
+     * default) leaves every LR alone; 1 (μP) multiplies each member's LR by its role's entry
+     * for the group's family (Adam-like: hidden 1/m; SGD: embed/gain/bias x m, head 1/m;
+     * orthogonalized/LMO chains: 1). width_mult m = d_model / base_width (default 1). */
+    int32_t param;
+    float width_mult;
 } mu_optim_config_t;
+
+/* μP LR multiplier of a role (mu_role_t) in an optimizer family (mu_mup_family_t) at width
+ * multiplier m; 1 for every role under SP. */
+typedef enum { MU_MUP_FAMILY_ADAM = 0, MU_MUP_FAMILY_SGD = 1, MU_MUP_FAMILY_ORTH = 2 } mu_mup_family_t;
+MU_API float mu_mup_lr_mult(int32_t family, int32_t role, float width_mult);
+/* The LR multiplier applied to registry record `index` (1 when SP or not in any group). */
+
 
 /* "fused" | "qkv" | "head" and "keller" | "moonlight" | "spectral" | "none" | "pion". */
 MU_API int mu_optim_qkv_split_parse(const char *s, int32_t *out);
@@ -83,6 +96,8 @@ MU_API int mu_optim_init(mu_optim_t **out,
                          int32_t n_params,
                          mu_gemm_ctx_t *gemm);          /* borrowed, may be NULL for adamw/sgd */
 MU_API void mu_optim_free(mu_optim_t *o);
+/* The μP LR multiplier applied to registry record `index` (1 under SP). */
+MU_API float mu_optim_param_lr_mult(const mu_optim_t *o, int32_t index);
 MU_API int mu_optim_step(mu_optim_t *o, float lr_factor);
 MU_API int64_t mu_optim_steps_done(const mu_optim_t *o);
 MU_API int mu_optim_describe(const mu_optim_t *o, char *buf, size_t cap);

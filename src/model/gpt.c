@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "base/util.h"
+#include "model/mup.h"
 #include "model/ops.h"
 #include "muon/model.h"
 
@@ -61,8 +62,46 @@ struct mu_gpt {
 
 mu_gpt_config_t mu_gpt_config_default(void) {
     mu_gpt_config_t c = {.n_layer = 6, .n_head = 8, .d_model = 256, .seq_len = 256, .vocab = 256,
-                         .bias = 1, .tie = 0, .dropout = 0.0f};
+                         .bias = 1, .tie = 0, .dropout = 0.0f, .param = MU_PARAM_SP, .base_width = 128,
+                         .mup_init = MU_MUP_INIT_GAUSS, .alpha_in = 1.0f, .alpha_out = 1.0f, .alpha_attn = 0.0f,
+                         .zero_query = 0, .zero_readout = 0};
     return c;
+}
+
+/* ---- parametrization (sp | mup) ------------------------------------------------------- */
+
+static const char *const param_names[] = {"sp", "mup", NULL};
+static const char *const init_names[] = {"gauss", "orthogonal", "table", NULL};
+
+static int parse_enum(const char *s, const char *const *names, const char *what, int32_t *out) {
+    MU_REQUIRE(out, "%s: out is NULL", what);
+    for (int32_t i = 0; names[i]; i++)
+        if (s && strcmp(s, names[i]) == 0) return *out = i, MU_OK;
+    return mu_set_error(MU_EINVAL, "%s '%s': unknown (valid: %s, %s%s%s)", what, s ? s : "(null)", names[0],
+                        names[1], names[2] ? ", " : "", names[2] ? names[2] : "");
+}
+
+int mu_gpt_param_parse(const char *s, int32_t *out) { return parse_enum(s, param_names, "model.param", out); }
+int mu_gpt_mup_init_parse(const char *s, int32_t *out) { return parse_enum(s, init_names, "model.mup_init", out); }
+const char *mu_gpt_param_name(int32_t p) { return p >= 0 && p <= 1 ? param_names[p] : "invalid"; }
+const char *mu_gpt_mup_init_name(int32_t i) { return i >= 0 && i <= 2 ? init_names[i] : "invalid"; }
+
+float mu_gpt_width_mult(const mu_gpt_config_t *c) {
+    if (c->param != MU_PARAM_MUP) return 1.0f;
+    return (float)c->d_model / (float)(c->base_width > 0 ? c->base_width : 128);
+}
+
+float mu_gpt_attn_scale(const mu_gpt_config_t *c) {
+    float hs = (float)(c->d_model / c->n_head);
+    if (c->param != MU_PARAM_MUP) return 1.0f / sqrtf(hs);
+    /* μP: alpha_attn / d_head; the default alpha_attn = sqrt(d_head_base) = sqrt(d_head) */
+    float a = c->alpha_attn > 0.0f ? c->alpha_attn : sqrtf(hs);
+    return a / hs;
+}
+
+float mu_gpt_out_mult(const mu_gpt_config_t *c) {
+    if (c->param != MU_PARAM_MUP) return 1.0f;
+    return (c->alpha_out > 0.0f ? c->alpha_out : 1.0f) / mu_gpt_width_mult(c);
 }
 
 /* parameter count in double (no overflow for any int32 config) */
@@ -88,6 +127,24 @@ int mu_gpt_config_check(const mu_gpt_config_t *c) {
     MU_REQUIRE(c->tie == 0 || c->tie == 1, "model config: tie = %d must be 0 or 1", c->tie);
     MU_REQUIRE(c->dropout >= 0.0f && c->dropout < 1.0f, "model config: dropout = %g must be in [0, 1)",
                (double)c->dropout);
+    MU_REQUIRE(c->param == MU_PARAM_SP || c->param == MU_PARAM_MUP, "model config: param = %d must be 0 (sp) or 1 (mup)",
+               c->param);
+    MU_REQUIRE(c->base_width >= 0 && c->base_width <= 65536, "model config: base_width = %d must be in [1, 65536]",
+               c->base_width);
+    MU_REQUIRE(c->mup_init >= 0 && c->mup_init <= 2, "model config: mup_init = %d must be 0 (gauss), 1 (orthogonal) "
+               "or 2 (table)", c->mup_init);
+    MU_REQUIRE(isfinite(c->alpha_in) && c->alpha_in >= 0.0f, "model config: alpha_in = %g must be finite and > 0",
+               (double)c->alpha_in);
+    MU_REQUIRE(isfinite(c->alpha_out) && c->alpha_out >= 0.0f, "model config: alpha_out = %g must be finite and > 0",
+               (double)c->alpha_out);
+    MU_REQUIRE(isfinite(c->alpha_attn) && c->alpha_attn >= 0.0f,
+               "model config: alpha_attn = %g must be finite and > 0 (0: sqrt(d_head))", (double)c->alpha_attn);
+    MU_REQUIRE(c->zero_query == 0 || c->zero_query == 1, "model config: zero_query = %d must be 0 or 1",
+               c->zero_query);
+    MU_REQUIRE(c->zero_readout == 0 || c->zero_readout == 1, "model config: zero_readout = %d must be 0 or 1",
+               c->zero_readout);
+    MU_REQUIRE(!(c->param == MU_PARAM_MUP && c->zero_readout && c->tie),
+               "model config: zero_readout = 1 needs tie = 0 (a tied head would zero the token embedding)");
     double bytes = n_params_d(c, 0) * 4.0;
     MU_REQUIRE(bytes <= 64.0 * 1024 * 1024 * 1024,
                "model config: model too large (%.3g parameters = %.1f GiB of fp32 weights, limit 64 GiB)",
@@ -319,6 +376,7 @@ void mu_gpt_set_train(mu_gpt_t *m, int32_t training, uint64_t seed, uint64_t ste
  * weights N(0, 0.02/sqrt(2L)) (the residual-path scaling of GPT-2); gains 1; biases 0. */
 int mu_gpt_init_weights(mu_gpt_t *m, uint64_t seed) {
     MU_REQUIRE(m, "mu_gpt_init_weights: model is NULL");
+    if (m->cfg.param == MU_PARAM_MUP) return mu_gpt_mup_init_params(m->params, m->n_params, &m->cfg, seed);
     float proj_std = 0.02f / sqrtf(2.0f * (float)m->cfg.n_layer);
     for (int32_t i = 0; i < m->n_params; i++) {
         mu_param_t *p = &m->params[i];
@@ -338,6 +396,18 @@ int mu_gpt_init_weights(mu_gpt_t *m, uint64_t seed) {
 }
 
 /* ---- forward ------------------------------------------------------------------------- */
+
+/* μP embedding multiplier alpha_in (1 under SP) */
+static float in_mult(const mu_gpt_config_t *c) {
+    if (c->param != MU_PARAM_MUP) return 1.0f;
+    return c->alpha_in > 0.0f ? c->alpha_in : 1.0f;
+}
+
+/* x (n) *= a, threaded for large n */
+static void scale_rows(float *x, int64_t n, float a) {
+#pragma omp parallel for schedule(static) if (n >= 65536)
+    for (int64_t i = 0; i < n; i++) x[i] *= a;
+}
 
 static mu_dropout_t dropout_at(const mu_gpt_t *m, uint32_t site) {
     mu_dropout_t d = {.p = m->training ? m->cfg.dropout : 0.0f,
@@ -374,6 +444,10 @@ int mu_gpt_forward(mu_gpt_t *m, const int32_t *x, const int32_t *y, int32_t B, i
 
     mu_dropout_t d0 = dropout_at(m, 0);
     mu_op_encoder_fwd(m->enc, x, m->wte, m->wpe, B, T, C, &d0);
+    /* μP: x0 = alpha_in (wte[x] + wpe[t]) (after dropout: the same, dropout is linear) */
+    float a_in = in_mult(c);
+    if (a_in != 1.0f) scale_rows(m->enc, N * C, a_in);
+    const float a_attn = mu_gpt_attn_scale(c);
     const float *res = m->enc;
     for (int32_t l = 0; l < c->n_layer; l++) {
         layer_t *w = &m->lw[l];
@@ -382,7 +456,7 @@ int mu_gpt_forward(mu_gpt_t *m, const int32_t *x, const int32_t *y, int32_t B, i
         mu_op_layernorm_fwd(a->ln1, a->ln1_mean, a->ln1_rstd, res, w->ln1w, w->ln1b, N, C);
         MU_TRY(mu_op_linear_fwd(g, a->qkv, a->ln1, w->qkvw, N, C, 3 * C));
         if (w->qkvb) mu_op_bias_add(a->qkv, w->qkvb, N, 3 * C);
-        MU_TRY(mu_op_attention_fwd(g, a->atty, a->att, a->qkv, B, T, C, H, 0));
+        MU_TRY(mu_op_attention_fwd_s(g, a->atty, a->att, a->qkv, B, T, C, H, 0, a_attn));
         MU_TRY(mu_op_linear_fwd(g, m->tmp_a, a->atty, w->attpw, N, C, C));
         mu_dropout_t da = dropout_at(m, SITE_ATTN(l));
         mu_op_residual_fwd(a->res_mid, res, m->tmp_a, w->attpb, N, C, &da);
@@ -397,6 +471,9 @@ int mu_gpt_forward(mu_gpt_t *m, const int32_t *x, const int32_t *y, int32_t B, i
     }
     mu_op_layernorm_fwd(m->lnf, m->lnf_mean, m->lnf_rstd, res, m->lnfw, m->lnfb, N, C);
     MU_TRY(mu_op_linear_fwd(g, m->logits, m->lnf, m->head, N, C, V));
+    /* μP: logits = (alpha_out / m) ln_f(x) W_head^T */
+    float k_out = mu_gpt_out_mult(c);
+    if (k_out != 1.0f) scale_rows(m->logits, N * V, k_out);
     if (y) {
         double mean = mu_op_xent_fwd(m->lse, m->losses, m->logits, y, N, V);
         memcpy(m->targets, y, (size_t)N * sizeof(int32_t));
@@ -423,6 +500,10 @@ int mu_gpt_backward(mu_gpt_t *m, float grad_scale) {
 
     /* loss = mean over N rows: dlogits = grad_scale / N * (softmax - onehot), in place */
     mu_op_xent_bwd(m->logits, m->logits, m->lse, m->targets, N, V, grad_scale / (float)N);
+    /* μP: d(ln_f x W^T) = (alpha_out/m) dlogits, so both dlnf and dW_head carry the factor */
+    float k_out = mu_gpt_out_mult(c);
+    if (k_out != 1.0f) scale_rows(m->logits, N * V, k_out);
+    const float a_attn = mu_gpt_attn_scale(c);
     const float *res_last = c->n_layer ? m->la[c->n_layer - 1].res_out : m->enc;
     /* head: dlnf = dlogits W_head; dW_head += dlogits^T lnf (into wte's gradient when tied) */
     MU_TRY(mu_op_linear_bwd(g, m->tmp_b, GRAD(m, m->head), NULL, m->logits, m->lnf, m->head, N, C, V, 0.0f));
@@ -457,7 +538,7 @@ int mu_gpt_backward(mu_gpt_t *m, float grad_scale) {
         }
         MU_TRY(mu_op_linear_bwd(g, m->tmp_b, GRAD(m, w->attpw), GRAD(m, w->attpb), dproj, a->atty, w->attpw, N, C, C,
                                 0.0f));
-        MU_TRY(mu_op_attention_bwd(g, m->dqkv, m->datt, m->tmp_b, a->qkv, a->att, B, T, C, H, 0));
+        MU_TRY(mu_op_attention_bwd_s(g, m->dqkv, m->datt, m->tmp_b, a->qkv, a->att, B, T, C, H, 0, a_attn));
         MU_TRY(mu_op_linear_bwd(g, m->tmp_b, GRAD(m, w->qkvw), GRAD(m, w->qkvb), m->dqkv, a->ln1, w->qkvw, N, C,
                                 3 * C, 0.0f));
         mu_op_layernorm_bwd(m->dres, GRAD(m, w->ln1w), GRAD(m, w->ln1b), m->tmp_b, res_in, w->ln1w, a->ln1_mean,
@@ -466,6 +547,8 @@ int mu_gpt_backward(mu_gpt_t *m, float grad_scale) {
     /* embeddings: x0 = drop(wte[x] + wpe[t]) */
     mu_dropout_t d0 = dropout_at(m, 0);
     mu_op_dropout(m->dres, N, C, &d0);
+    float a_in = in_mult(c);
+    if (a_in != 1.0f) scale_rows(m->dres, N * C, a_in);
     mu_op_encoder_bwd(GRAD(m, m->wte), GRAD(m, m->wpe), m->dres, m->inputs, B, T, C);
     return MU_OK;
 }

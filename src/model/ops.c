@@ -328,8 +328,12 @@ static int64_t attn_block(int64_t T, int64_t tb) {
 
 int mu_op_attention_fwd(mu_gemm_ctx_t *g, float *out, float *att, const float *qkv, int64_t B, int64_t T,
                         int64_t C, int64_t H, int64_t tb) {
+    return mu_op_attention_fwd_s(g, out, att, qkv, B, T, C, H, tb, 1.0f / sqrtf((float)(C / H)));
+}
+
+int mu_op_attention_fwd_s(mu_gemm_ctx_t *g, float *out, float *att, const float *qkv, int64_t B, int64_t T,
+                          int64_t C, int64_t H, int64_t tb, float scale) {
     int64_t hs = C / H, C3 = 3 * C, TT = T * T;
-    float scale = 1.0f / sqrtf((float)hs);
     tb = attn_block(T, tb);
     /* scores S[b,h][r0:r1, 0:r1] = scale * q[r0:r1] k[0:r1]^T; q, k (T,hs) read in place, row stride 3C */
     for (int64_t b = 0; b < B; b++)
@@ -371,8 +375,12 @@ int mu_op_attention_fwd(mu_gemm_ctx_t *g, float *out, float *att, const float *q
 
 int mu_op_attention_bwd(mu_gemm_ctx_t *g, float *dqkv, float *datt, const float *dout, const float *qkv,
                         const float *att, int64_t B, int64_t T, int64_t C, int64_t H, int64_t tb) {
+    return mu_op_attention_bwd_s(g, dqkv, datt, dout, qkv, att, B, T, C, H, tb, 1.0f / sqrtf((float)(C / H)));
+}
+
+int mu_op_attention_bwd_s(mu_gemm_ctx_t *g, float *dqkv, float *datt, const float *dout, const float *qkv,
+                          const float *att, int64_t B, int64_t T, int64_t C, int64_t H, int64_t tb, float scale) {
     int64_t hs = C / H, C3 = 3 * C, TT = T * T;
-    float scale = 1.0f / sqrtf((float)hs);
     tb = attn_block(T, tb);
     for (int64_t b = 0; b < B; b++) {
         const float *v = qkv + b * T * C3 + 2 * C, *dy = dout + b * T * C, *P = att + b * H * TT;

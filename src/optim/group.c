@@ -126,6 +126,8 @@ void mu_groups_free(mu_group_t *groups, int32_t n_groups) {
     for (int32_t g = 0; g < n_groups; g++) {
         free(groups[g].members);
         free(groups[g].state_off);
+        free(groups[g].lr_mult);
+        groups[g].lr_mult = NULL;
         groups[g].members = NULL;
         groups[g].state_off = NULL;
     }

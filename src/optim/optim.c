@@ -32,6 +32,8 @@ mu_optim_config_t mu_optim_config_default(void) {
         .power_iters = 0,
         .adaptive = 0,
         .kappa = 0.0f,
+        .param = 0,
+        .width_mult = 1.0f,
     };
     return c;
 }
@@ -129,6 +131,9 @@ static int check_config(const mu_optim_config_t *c) {
     MU_REQUIRE(c->power_iters >= 0 && c->power_iters <= 10000,
                "optim.power_iters = %d: must be in [0, 10000] (0: preset)", c->power_iters);
     MU_REQUIRE(c->adaptive == 0 || c->adaptive == 1, "optim.adaptive = %d: must be 0 or 1", c->adaptive);
+    MU_REQUIRE(c->param == 0 || c->param == 1, "optim.param = %d: must be 0 (sp) or 1 (mup)", c->param);
+    MU_REQUIRE(c->param == 0 || (isfinite(c->width_mult) && c->width_mult > 0),
+               "optim.width_mult = %g: must be finite and > 0 (d_model / base_width)", (double)c->width_mult);
     MU_REQUIRE(isfinite(c->kappa) && c->kappa >= 0, "optim.kappa = %g: must be finite and >= 0 (0: preset)",
                (double)c->kappa);
     return MU_OK;
@@ -161,6 +166,7 @@ static int optim_setup(mu_optim_t *o, const mu_optim_config_t *cfg, mu_param_t *
     while (o->n_groups < MU_PRESET_MAX_GROUPS && pr->groups[o->n_groups].name) o->n_groups++;
     MU_TRY(mu_groups_build(o->groups, pr, cfg, params, n_params));
     MU_TRY(mu_optim_apply_config_hparams(o, cfg));  // --opt overrides, before checks and layout
+    MU_TRY(mu_mup_apply(o->groups, o->n_groups, params, cfg));  // μP per-member LR multipliers
     o->cfg.hparams = NULL;  // borrowed during init only
     o->cfg.n_hparams = 0;
     // every link may refuse a member (a 1-D tensor routed to orth, bf16 without hardware)
@@ -242,6 +248,7 @@ int mu_optim_step(mu_optim_t *o, float lr_factor) {
         ctx.lr = G->lr * lr_factor;
         for (int32_t j = 0; j < G->n_members; j++) {
             mu_param_t *p = &o->params[G->members[j]];
+            if (G->lr_mult) ctx.lr = G->lr * lr_factor * G->lr_mult[j];  // μP (SP: untouched)
             memcpy(o->U, p->grad, sizeof(float) * (size_t)p->numel);  // U starts as the gradient
             MU_TRY(mu_chain_run(G->links, G->n_links, &ctx, o->U, o->state + G->state_off[j], p));
         }

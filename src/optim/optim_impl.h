@@ -97,6 +97,7 @@ typedef struct {
     int32_t n_members;
     int32_t *members;          /* registry indices, registry order */
     size_t *state_off;         /* per member: offset in floats into the state arena */
+    float *lr_mult;            /* per member: μP LR multiplier (mup.c); NULL = all 1 (SP) */
 } mu_group_t;
 
 /* group.c */
@@ -109,6 +110,10 @@ int mu_groups_build(mu_group_t *groups, const mu_preset_t *pr, const mu_optim_co
                     const mu_param_t *params, int32_t n_params);
 void mu_groups_free(mu_group_t *groups, int32_t n_groups);
 const char *mu_role_str(int32_t role);
+
+/* mup.c: the family of a group's chain, and the per-member μP LR multipliers (cfg->param) */
+int32_t mu_mup_group_family(const mu_group_t *G);
+int mu_mup_apply(mu_group_t *groups, int32_t n_groups, const mu_param_t *params, const mu_optim_config_t *cfg);
 
 /* hparam.c: apply cfg->hparams (structural keys allowed); called by mu_optim_init */
 int mu_optim_apply_config_hparams(mu_optim_t *o, const mu_optim_config_t *cfg);

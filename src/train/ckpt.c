@@ -40,6 +40,21 @@ static char *config_json(const mu_gpt_config_t *c) {
     cJSON_AddBoolToObject(j, "tie", c->tie != 0);
     cJSON_AddNumberToObject(j, "dropout", (double)c->dropout);
     cJSON_AddStringToObject(j, "activation", "gelu_tanh");
+    /* parametrization: the μP multipliers are part of the model (same loss after reload) */
+    cJSON_AddStringToObject(j, "param", mu_gpt_param_name(c->param));
+    if (c->param == MU_PARAM_MUP) {
+        cJSON_AddNumberToObject(j, "base_width", c->base_width);
+        cJSON_AddStringToObject(j, "mup_init", mu_gpt_mup_init_name(c->mup_init));
+        cJSON_AddNumberToObject(j, "alpha_in", (double)c->alpha_in);
+        cJSON_AddNumberToObject(j, "alpha_out", (double)c->alpha_out);
+        cJSON_AddNumberToObject(j, "alpha_attn", (double)c->alpha_attn);
+        cJSON_AddBoolToObject(j, "zero_query", c->zero_query != 0);
+        cJSON_AddBoolToObject(j, "zero_readout", c->zero_readout != 0);
+        /* the resolved multipliers, for readers that do not know the defaults */
+        cJSON_AddNumberToObject(j, "width_mult", (double)mu_gpt_width_mult(c));
+        cJSON_AddNumberToObject(j, "attn_scale", (double)mu_gpt_attn_scale(c));
+        cJSON_AddNumberToObject(j, "out_mult", (double)mu_gpt_out_mult(c));
+    }
     char *s = cJSON_PrintUnformatted(j);
     cJSON_Delete(j);
     return s;
@@ -143,6 +158,23 @@ static int cfg_int(const cJSON *j, const char *a, const char *b, int32_t *out, i
                         v->string ? v->string : a);
 }
 
+/* Optional enum field: a name ("mup") or its index; absent leaves *out. */
+static int cfg_enum(const cJSON *j, const char *key, int (*parse)(const char *, int32_t *), int32_t *out,
+                    const char *path) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+    if (!v) return MU_OK;
+    if (cJSON_IsNumber(v)) return *out = (int32_t)v->valuedouble, MU_OK;
+    if (cJSON_IsString(v) && parse(v->valuestring, out) == MU_OK) return MU_OK;
+    return mu_set_error(MU_EFORMAT, "%s: __metadata__ config field '%s' has an unknown value", path, key);
+}
+
+/* Optional float field (number or string); absent leaves *out. */
+static void cfg_float(const cJSON *j, const char *key, float *out) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+    if (cJSON_IsNumber(v)) *out = (float)v->valuedouble;
+    else if (cJSON_IsString(v)) *out = strtof(v->valuestring, NULL);
+}
+
 static int config_from_json(const cJSON *j, const char *path, mu_gpt_config_t *cfg) {
     mu_gpt_config_t c = mu_gpt_config_default();
     MU_TRY(cfg_int(j, "n_layer", NULL, &c.n_layer, 1, path));
@@ -157,6 +189,14 @@ static int config_from_json(const cJSON *j, const char *path, mu_gpt_config_t *c
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "dropout");
     if (cJSON_IsNumber(d)) c.dropout = (float)d->valuedouble;
     else if (cJSON_IsString(d)) c.dropout = strtof(d->valuestring, NULL);
+    MU_TRY(cfg_enum(j, "param", mu_gpt_param_parse, &c.param, path));
+    MU_TRY(cfg_enum(j, "mup_init", mu_gpt_mup_init_parse, &c.mup_init, path));
+    MU_TRY(cfg_int(j, "base_width", NULL, &c.base_width, 0, path));
+    MU_TRY(cfg_int(j, "zero_query", NULL, &c.zero_query, 0, path));
+    MU_TRY(cfg_int(j, "zero_readout", NULL, &c.zero_readout, 0, path));
+    cfg_float(j, "alpha_in", &c.alpha_in);
+    cfg_float(j, "alpha_out", &c.alpha_out);
+    cfg_float(j, "alpha_attn", &c.alpha_attn);
     if (mu_gpt_config_check(&c) < 0) {
         char msg[256];
         snprintf(msg, sizeof msg, "%s", mu_last_error());
@@ -184,7 +224,8 @@ static int read_config_st(const mu_safetensors_t *s, const char *path, mu_gpt_co
                             path);
     /* flat string keys, as nanoGPT names them */
     static const char *keys[] = {"n_layer", "n_head", "n_embd", "d_model", "block_size", "seq_len",
-                                 "vocab_size", "vocab", "bias", "tie", "dropout"};
+                                 "vocab_size", "vocab", "bias", "tie", "dropout", "param", "base_width",
+                                 "mup_init", "alpha_in", "alpha_out", "alpha_attn", "zero_query", "zero_readout"};
     cJSON *j = cJSON_CreateObject();
     if (!j) return mu_set_error(MU_ENOMEM, "%s: out of memory", path);
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {

@@ -1,0 +1,204 @@
+/* spectral.c — per hidden matrix ‖W‖₂, ‖ΔW‖₂, RMS and the μP ratios r_W, r_ΔW.
+ *
+ * Logical matrices: a parameter (rows, cols) with n_split = k is k row blocks of
+ * (rows/k, cols), each contiguous in memory (fused qkv: q, k, v of (C, C)).
+ * ΔW = W_after − ρ W_before (pre-decay update, ρ the step's decay factor); it is formed
+ * in a scratch buffer of the largest logical matrix. σ's are power-iteration estimates
+ * (orth layer), warm-started from the vectors kept here: one for W, one for ΔW per matrix. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "muon/diag.h"
+#include "muon/orth.h"
+
+struct mu_diag {
+    const mu_param_t *params;
+    int32_t n_params, iters, n_rec, have_snap;
+    mu_diag_record_t *rec;
+    float **vw, **vdw;   /* per record: warm-start vectors (d_in floats) */
+    float **snap;        /* per record: weights before the step (d_out·d_in floats) */
+    float *tmp, *dw;     /* scratch: max d_out, max d_out·d_in */
+};
+
+void mu_diag_free(mu_diag_t *d) {
+    if (!d) return;
+    for (int32_t i = 0; i < d->n_rec; i++) {
+        if (d->vw) free(d->vw[i]);
+        if (d->vdw) free(d->vdw[i]);
+        if (d->snap) free(d->snap[i]);
+    }
+    free(d->vw), free(d->vdw), free(d->snap), free(d->rec), free(d->tmp), free(d->dw);
+    free(d);
+}
+
+int mu_diag_init(mu_diag_t **out, const mu_param_t *params, int32_t n_params, int32_t iters) {
+    MU_REQUIRE(out && (params || n_params == 0), "mu_diag_init: NULL argument");
+    MU_REQUIRE(n_params >= 0 && iters >= 0, "mu_diag_init: n_params %d and iters %d must be >= 0", (int)n_params,
+               (int)iters);
+    *out = NULL;
+    int32_t n_rec = 0;
+    for (int32_t i = 0; i < n_params; i++) {
+        const mu_param_t *p = &params[i];
+        if (p->role != MU_ROLE_HIDDEN || p->ndim != 2) continue;
+        int32_t k = p->n_split > 0 ? p->n_split : 1;
+        if (p->shape[0] % k)
+            return mu_set_error(MU_EINVAL, "mu_diag_init: %s has %lld rows, not divisible by n_split %d", p->name,
+                                (long long)p->shape[0], (int)k);
+        n_rec += k;
+    }
+    mu_diag_t *d = calloc(1, sizeof *d);
+    if (!d) return mu_set_error(MU_ENOMEM, "mu_diag_init: out of memory");
+    d->params = params, d->n_params = n_params, d->iters = iters ? iters : 10, d->n_rec = n_rec;
+    size_t nr = n_rec ? (size_t)n_rec : 1;
+    d->rec = calloc(nr, sizeof *d->rec);
+    d->vw = calloc(nr, sizeof *d->vw), d->vdw = calloc(nr, sizeof *d->vdw), d->snap = calloc(nr, sizeof *d->snap);
+    int ok = d->rec && d->vw && d->vdw && d->snap;
+    int64_t max_out = 1, max_el = 1;
+    int32_t r = 0;
+    for (int32_t i = 0; ok && i < n_params; i++) {
+        const mu_param_t *p = &params[i];
+        if (p->role != MU_ROLE_HIDDEN || p->ndim != 2) continue;
+        int32_t k = p->n_split > 0 ? p->n_split : 1;
+        for (int32_t v = 0; v < k && ok; v++, r++) {
+            mu_diag_record_t *rc = &d->rec[r];
+            /* names are at most MU_PARAM_NAME_MAX − 1 chars; "[v]" fits in the 8 extra */
+            size_t l = strnlen(p->name, MU_PARAM_NAME_MAX - 1);
+            memcpy(rc->name, p->name, l);
+            rc->name[l] = 0;
+            if (k > 1) snprintf(rc->name + l, 8, "[%u]", (unsigned)v % 10000u);
+            rc->param = i, rc->view = v, rc->d_out = p->shape[0] / k, rc->d_in = p->shape[1];
+            rc->s = sqrt((double)rc->d_out / (double)rc->d_in);
+            rc->sigma_w = rc->r_w = rc->rms_w = rc->sigma_dw = rc->r_dw = rc->rms_dw = NAN;
+            d->vw[r] = calloc((size_t)rc->d_in, sizeof(float)); /* zero: cold start on first use */
+            d->vdw[r] = calloc((size_t)rc->d_in, sizeof(float));
+            ok = d->vw[r] && d->vdw[r];
+            if (rc->d_out > max_out) max_out = rc->d_out;
+            if (rc->d_out * rc->d_in > max_el) max_el = rc->d_out * rc->d_in;
+        }
+    }
+    if (ok) {
+        d->tmp = malloc((size_t)max_out * sizeof(float));
+        d->dw = malloc((size_t)max_el * sizeof(float));
+        ok = d->tmp && d->dw;
+    }
+    if (!ok) {
+        mu_diag_free(d);
+        return mu_set_error(MU_ENOMEM, "mu_diag_init: out of memory for %d matrices", (int)n_rec);
+    }
+    *out = d;
+    return MU_OK;
+}
+
+static const float *rec_data(const mu_diag_t *d, const mu_diag_record_t *r) {
+    return d->params[r->param].data + (int64_t)r->view * r->d_out * r->d_in;
+}
+
+int mu_diag_snapshot(mu_diag_t *d) {
+    MU_REQUIRE(d, "mu_diag_snapshot: NULL diag");
+    for (int32_t i = 0; i < d->n_rec; i++) {
+        const mu_diag_record_t *r = &d->rec[i];
+        size_t n = (size_t)(r->d_out * r->d_in);
+        if (!d->snap[i] && !(d->snap[i] = malloc(n * sizeof(float))))
+            return mu_set_error(MU_ENOMEM, "mu_diag_snapshot: out of memory copying %s", r->name);
+        memcpy(d->snap[i], rec_data(d, r), n * sizeof(float));
+    }
+    d->have_snap = 1;
+    return MU_OK;
+}
+
+static double rms(const float *x, int64_t n) {
+    double s = 0;
+    for (int64_t i = 0; i < n; i++) s += (double)x[i] * (double)x[i];
+    return sqrt(s / (double)n);
+}
+
+/* A start vector still zero means a cold start: Gaussian matrices (every init) have
+ * σ₁/σ₂ ≈ 1.01–1.05, where 10 cold iterations undershoot by up to 4% but 40 by < 0.3%
+ * (measured on 48…512 sides), so the first measurement of a matrix runs MU_DIAG_COLD_MULT×
+ * the iterations; later ones start from the previous top vector. */
+static int32_t iters_for(const mu_diag_t *d, const float *v, int64_t n) {
+    for (int64_t j = 0; j < n; j++)
+        if (v[j] != 0) return d->iters;
+    return d->iters * MU_DIAG_COLD_MULT;
+}
+
+int mu_diag_measure(mu_diag_t *d, const float *lr, const float *decay) {
+    MU_REQUIRE(d, "mu_diag_measure: NULL diag");
+    int with_dw = lr && d->have_snap;
+    for (int32_t i = 0; i < d->n_rec; i++) {
+        mu_diag_record_t *r = &d->rec[i];
+        const float *W = rec_data(d, r);
+        int64_t n = r->d_out * r->d_in;
+        float sw;
+        MU_TRY(mu_spectral_norm(W, r->d_out, r->d_in, iters_for(d, d->vw[i], r->d_in), d->vw[i], d->tmp, &sw));
+        r->sigma_w = sw, r->r_w = sw / r->s, r->rms_w = rms(W, n);
+        r->sigma_dw = r->r_dw = r->rms_dw = NAN;
+        if (!with_dw) continue;
+        /* ΔW = W_after − ρ W_before: the update before decoupled decay */
+        float rho = decay ? decay[r->param] : 1.0f, eta = lr[r->param];
+        const float *W0 = d->snap[i];
+        for (int64_t j = 0; j < n; j++) d->dw[j] = W[j] - rho * W0[j];
+        r->rms_dw = rms(d->dw, n);
+        if (r->rms_dw == 0) { /* no update (frozen group): σ is exactly 0 */
+            r->sigma_dw = 0;
+        } else {
+            float sdw;
+            MU_TRY(mu_spectral_norm(d->dw, r->d_out, r->d_in, iters_for(d, d->vdw[i], r->d_in), d->vdw[i], d->tmp,
+                                    &sdw));
+            r->sigma_dw = sdw;
+        }
+        r->r_dw = eta != 0 ? r->sigma_dw / ((double)eta * r->s) : NAN;
+    }
+    d->have_snap = 0;
+    return MU_OK;
+}
+
+int32_t mu_diag_n_records(const mu_diag_t *d) { return d ? d->n_rec : 0; }
+const mu_diag_record_t *mu_diag_records(const mu_diag_t *d) { return d ? d->rec : NULL; }
+
+/* Append to buf at *pos; flags overflow in *pos > cap. */
+static void put(char *buf, size_t cap, size_t *pos, const char *fmt, double v, int is_num) {
+    char tmp[64];
+    int k = is_num ? (isfinite(v) ? snprintf(tmp, sizeof tmp, fmt, v) : snprintf(tmp, sizeof tmp, "%s", "null"))
+                   : snprintf(tmp, sizeof tmp, "%s", fmt);
+    if (*pos + (size_t)k < cap) memcpy(buf + *pos, tmp, (size_t)k + 1);
+    *pos += (size_t)k;
+}
+
+static void put_str(char *buf, size_t cap, size_t *pos, const char *s) {
+    size_t k = strlen(s);
+    if (*pos + k < cap) memcpy(buf + *pos, s, k + 1);
+    *pos += k;
+}
+
+int mu_diag_json(const mu_diag_t *d, char *buf, size_t cap) {
+    MU_REQUIRE(d && buf && cap > 0, "mu_diag_json: NULL argument or zero capacity");
+    size_t pos = 0;
+    char head[64];
+    snprintf(head, sizeof head, "{\"iters\":%d,\"mats\":{", (int)d->iters);
+    put_str(buf, cap, &pos, head);
+    static const char *const keys[6] = {"sigma_w", "r_w", "rms_w", "sigma_dw", "r_dw", "rms_dw"};
+    for (int32_t i = 0; i < d->n_rec; i++) {
+        const mu_diag_record_t *r = &d->rec[i];
+        const double v[6] = {r->sigma_w, r->r_w, r->rms_w, r->sigma_dw, r->r_dw, r->rms_dw};
+        if (i) put_str(buf, cap, &pos, ",");
+        put_str(buf, cap, &pos, "\""); /* parameter names are [A-Za-z0-9._[]]: no escaping needed */
+        put_str(buf, cap, &pos, r->name);
+        put_str(buf, cap, &pos, "\":{");
+        for (int k = 0; k < 6; k++) {
+            put(buf, cap, &pos, k ? ",\"" : "\"", 0, 0);
+            put_str(buf, cap, &pos, keys[k]);
+            put_str(buf, cap, &pos, "\":");
+            put(buf, cap, &pos, "%.6g", v[k], 1);
+        }
+        put_str(buf, cap, &pos, "}");
+    }
+    put_str(buf, cap, &pos, "}}");
+    if (pos >= cap) {
+        buf[0] = 0;
+        return mu_set_error(MU_EINVAL, "mu_diag_json: %zu bytes needed, buffer holds %zu", pos + 1, cap);
+    }
+    return MU_OK;
+}
