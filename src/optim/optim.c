@@ -268,6 +268,19 @@ int mu_optim_describe(const mu_optim_t *o, char *buf, size_t cap) {
         char chain[1024];
         mu_chain_describe(G->links, G->n_links, G->lr, chain, sizeof chain);
         len = mu_str_append(buf, cap, len, "%s%s[%d]: %s", g ? "\n" : "", G->name, G->n_members, chain);
+        if (G->lr_mult) {  // μP: the LR multiplier of each role present ("mup(hidden=0.25)")
+            len = mu_str_append(buf, cap, len, " -> mup(");
+            int first = 1;
+            for (int32_t r = 0; r <= MU_ROLE_BIAS; r++)
+                for (int32_t j = 0; j < G->n_members; j++)
+                    if ((int32_t)o->params[G->members[j]].role == r) {
+                        len = mu_str_append(buf, cap, len, "%s%s=%g", first ? "" : ",", mu_role_str(r),
+                                            (double)G->lr_mult[j]);
+                        first = 0;
+                        break;
+                    }
+            len = mu_str_append(buf, cap, len, ")");
+        }
     }
     return MU_OK;
 }

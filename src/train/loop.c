@@ -176,8 +176,11 @@ int mu_ckpt_find_complete(const char *dir, char *wpath, size_t wcap, mu_state_t 
 }
 
 static int config_equal(const mu_gpt_config_t *a, const mu_gpt_config_t *b) {
+    /* everything that changes the function the weights compute (dropout may change on resume) */
     return a->n_layer == b->n_layer && a->n_head == b->n_head && a->d_model == b->d_model &&
-           a->seq_len == b->seq_len && a->vocab == b->vocab && a->bias == b->bias && a->tie == b->tie;
+           a->seq_len == b->seq_len && a->vocab == b->vocab && a->bias == b->bias && a->tie == b->tie &&
+           a->param == b->param && a->base_width == b->base_width && a->alpha_in == b->alpha_in &&
+           a->alpha_out == b->alpha_out && a->alpha_attn == b->alpha_attn;
 }
 
 static int resume_from(run_t *r, const char *dir) {
