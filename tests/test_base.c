@@ -1,6 +1,8 @@
 /* test_base.c — the base layer: RNG determinism and distributions, the
  * counter-based mu_rng_at, error messages, atomic file writes and whole-file
  * reads, the checksum, threads and CPU detection. */
+#include <errno.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -260,10 +262,47 @@ static void test_time(void **st) {
     assert_true(b - a >= 0.0015 && b - a < 1.0);
 }
 
+/* Streaming atomic writes: the target keeps its old bytes until commit; abort leaves no trace;
+ * a recorded write error makes commit fail and remove the temp file. */
+static void test_atomic_stream(void **st) {
+    char dir[256], path[512], tmpname[sizeof(((mu_atomic_file_t *)0)->tmp)];
+    mu_test_tmpdir(dir, sizeof dir, "atomic");
+    snprintf(path, sizeof path, "%s/f.bin", dir);
+    assert_int_equal(mu_file_write_atomic(path, "old", 3), MU_OK);
+    mu_atomic_file_t f;
+    assert_int_equal(mu_atomic_open(&f, path), MU_OK);
+    mu_atomic_write(&f, "ne", 2);
+    mu_atomic_write(&f, "w!", 2);
+    void *buf;
+    size_t len;
+    assert_int_equal(mu_file_read_all(path, &buf, &len), MU_OK); /* still the old file */
+    assert_int_equal(len, 3);
+    free(buf);
+    assert_int_equal(mu_atomic_commit(&f), MU_OK);
+    assert_int_equal(mu_file_read_all(path, &buf, &len), MU_OK);
+    assert_int_equal(len, 4);
+    assert_memory_equal(buf, "new!", 4);
+    free(buf);
+    assert_int_equal(mu_atomic_open(&f, path), MU_OK);
+    snprintf(tmpname, sizeof tmpname, "%s", f.tmp);
+    mu_atomic_write(&f, "zzzz", 4);
+    mu_atomic_abort(&f);
+    assert_int_equal(access(tmpname, F_OK), -1);
+    assert_int_equal(mu_atomic_open(&f, path), MU_OK);
+    f.err = ENOSPC; /* as if a write had failed */
+    assert_int_equal(mu_atomic_commit(&f), MU_EIO);
+    assert_non_null(strstr(mu_last_error(), "write failed"));
+    assert_int_equal(access(tmpname, F_OK), -1);
+    assert_int_equal(mu_file_read_all(path, &buf, &len), MU_OK);
+    assert_memory_equal(buf, "new!", 4);
+    free(buf);
+}
+
 static const struct CMUnitTest group[] = {
     cmocka_unit_test(test_rng_determinism), cmocka_unit_test(test_rng_known_value),
     cmocka_unit_test(test_rng_distributions), cmocka_unit_test(test_rng_at_pure),
     cmocka_unit_test(test_errors),          cmocka_unit_test(test_files),
+    cmocka_unit_test(test_atomic_stream),
     cmocka_unit_test(test_checksum),        cmocka_unit_test(test_threads),
     cmocka_unit_test(test_cpu),             cmocka_unit_test(test_time),
 };

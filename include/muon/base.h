@@ -92,6 +92,19 @@ MU_API double mu_time_s(void);                 /* monotonic seconds */
 /* ---- files ---- */
 /* Atomic replace: write to path.tmp.<pid>, fsync, rename, fsync the directory. */
 MU_API int mu_file_write_atomic(const char *path, const void *data, size_t len);
+/* The same, streamed: open, write any number of times, then commit (or abort). A failed
+ * write is remembered; commit then reports it and removes the temp file. The target is
+ * untouched until a successful commit. */
+typedef struct {
+    int fd;
+    int err;            /* first errno seen, 0 if none */
+    char path[4096];
+    char tmp[4120];
+} mu_atomic_file_t;
+MU_API int mu_atomic_open(mu_atomic_file_t *f, const char *path);
+MU_API void mu_atomic_write(mu_atomic_file_t *f, const void *data, size_t len);
+MU_API int mu_atomic_commit(mu_atomic_file_t *f);
+MU_API void mu_atomic_abort(mu_atomic_file_t *f);
 /* mkdir -p: create dir and its parents; MU_EIO names the part that failed. */
 MU_API int mu_mkdir_p(const char *dir);
 /* Read a whole file into a malloc'd buffer (caller frees). */

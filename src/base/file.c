@@ -27,39 +27,61 @@ static int fsync_dir_of(const char *path) {
     return rc;
 }
 
-int mu_file_write_atomic(const char *path, const void *data, size_t len) {
-    if (!path || (!data && len)) return mu_set_error(MU_EINVAL, "mu_file_write_atomic: NULL argument");
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
+int mu_atomic_open(mu_atomic_file_t *f, const char *path) {
+    if (!f || !path) return mu_set_error(MU_EINVAL, "mu_atomic_open: NULL argument");
+    f->fd = -1;
+    f->err = 0;
+    if (snprintf(f->path, sizeof f->path, "%s", path) >= (int)sizeof f->path ||
+        snprintf(f->tmp, sizeof f->tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof f->tmp)
         return mu_set_error(MU_EINVAL, "%s: path too long", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) return mu_set_error(MU_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+    f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (f->fd < 0) return mu_set_error(MU_EIO, "%s: cannot create: %s", f->tmp, strerror(errno));
+    return MU_OK;
+}
+
+void mu_atomic_write(mu_atomic_file_t *f, const void *data, size_t len) {
     const char *p = data;
-    size_t left = len;
-    while (left) {
-        ssize_t w = write(fd, p, left);
+    while (len && !f->err) {
+        ssize_t w = write(f->fd, p, len > ((size_t)1 << 30) ? ((size_t)1 << 30) : len);
         if (w < 0) {
-            if (errno == EINTR) continue;
-            int e = errno;
-            close(fd);
-            unlink(tmp);
-            return mu_set_error(MU_EIO, "%s: write failed: %s", tmp, strerror(e));
+            if (errno != EINTR) f->err = errno;
+            continue;
         }
         p += w;
-        left -= (size_t)w;
+        len -= (size_t)w;
     }
-    if (fsync(fd) != 0 || close(fd) != 0) {
+}
+
+void mu_atomic_abort(mu_atomic_file_t *f) {
+    if (f->fd >= 0) close(f->fd);
+    f->fd = -1;
+    unlink(f->tmp);
+}
+
+int mu_atomic_commit(mu_atomic_file_t *f) {
+    if (!f->err && fsync(f->fd) != 0) f->err = errno;
+    if (close(f->fd) != 0 && !f->err) f->err = errno;
+    f->fd = -1;
+    if (f->err) {
+        unlink(f->tmp);
+        return mu_set_error(MU_EIO, "%s: write failed: %s", f->tmp, strerror(f->err));
+    }
+    if (rename(f->tmp, f->path) != 0) {
         int e = errno;
-        unlink(tmp);
-        return mu_set_error(MU_EIO, "%s: fsync/close failed: %s", tmp, strerror(e));
+        unlink(f->tmp);
+        return mu_set_error(MU_EIO, "%s: rename failed: %s", f->path, strerror(e));
     }
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return mu_set_error(MU_EIO, "%s: rename failed: %s", path, strerror(e));
-    }
-    fsync_dir_of(path);
+    fsync_dir_of(f->path); /* make the rename durable */
     return MU_OK;
+}
+
+int mu_file_write_atomic(const char *path, const void *data, size_t len) {
+    if (!path || (!data && len)) return mu_set_error(MU_EINVAL, "mu_file_write_atomic: NULL argument");
+    mu_atomic_file_t f;
+    int rc = mu_atomic_open(&f, path);
+    if (rc != MU_OK) return rc;
+    mu_atomic_write(&f, data, len);
+    return mu_atomic_commit(&f);
 }
 
 int mu_mkdir_p(const char *dir) {

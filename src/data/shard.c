@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,19 +180,7 @@ int mu_shard_read(const mu_shard_t *s, int64_t pos, int64_t n, int32_t *out) {
 
 /* ---- writing ---- */
 
-static int write_all(int fd, const void *buf, size_t len) {
-    const char *p = buf;
-    while (len) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
+enum { CHUNK = 1 << 16 }; /* tokens converted per write */
 
 int mu_shard_write(const char *path, const int32_t *tokens, int64_t n, int32_t vocab) {
     if (!path || (!tokens && n > 0)) return mu_set_error(MU_EINVAL, "mu_shard_write: NULL argument");
@@ -213,46 +200,23 @@ int mu_shard_write(const char *path, const int32_t *tokens, int64_t n, int32_t v
     for (int f = 0; f < 3; f++)
         for (int k = 0; k < 4; k++) hdr[4 * f + k] = (unsigned char)((uint32_t)fields[f] >> (8 * k));
 
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return mu_set_error(MU_EINVAL, "%s: path too long", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return mu_set_error(MU_EIO, "%s: cannot create: %s", tmp, strerror(errno));
-    enum { CHUNK = 1 << 16 };
     unsigned char *buf = malloc((size_t)CHUNK * 4);
-    if (!buf) {
-        close(fd);
-        unlink(tmp);
-        return mu_set_error(MU_ENOMEM, "%s: out of memory", path);
+    if (!buf) return mu_set_error(MU_ENOMEM, "%s: out of memory", path);
+    mu_atomic_file_t f;
+    int rc = mu_atomic_open(&f, path);
+    if (rc != MU_OK) {
+        free(buf);
+        return rc;
     }
-    int bad = write_all(fd, hdr, sizeof hdr);
-    for (int64_t i = 0; !bad && i < n; i += CHUNK) {
+    mu_atomic_write(&f, hdr, sizeof hdr);
+    for (int64_t i = 0; !f.err && i < n; i += CHUNK) {
         int64_t m = n - i < CHUNK ? n - i : CHUNK;
         for (int64_t j = 0; j < m; j++) {
             uint32_t t = (uint32_t)tokens[i + j];
             for (int k = 0; k < tb; k++) buf[j * tb + k] = (unsigned char)(t >> (8 * k));
         }
-        bad = write_all(fd, buf, (size_t)(m * tb));
+        mu_atomic_write(&f, buf, (size_t)(m * tb));
     }
     free(buf);
-    if (bad || fsync(fd) != 0) {
-        int e = errno;
-        close(fd);
-        unlink(tmp);
-        return mu_set_error(MU_EIO, "%s: write failed: %s", tmp, strerror(e));
-    }
-    if (close(fd) != 0 || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return mu_set_error(MU_EIO, "%s: close/rename failed: %s", path, strerror(e));
-    }
-    /* make the rename durable */
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    return MU_OK;
+    return mu_atomic_commit(&f);
 }

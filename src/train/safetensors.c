@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <math.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -497,20 +496,6 @@ static int build_header(const char *path, const mu_st_tensor_t *t, int32_t n, co
     return MU_OK;
 }
 
-static int write_all(int fd, const void *buf, size_t len) {
-    const char *p = buf;
-    while (len) {
-        ssize_t w = write(fd, p, len > ((size_t)1 << 30) ? ((size_t)1 << 30) : len);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 int mu_safetensors_write(const char *path, const mu_st_tensor_t *t, int32_t n, const char *const *meta_keys,
                          const char *const *meta_vals, int32_t n_meta) {
     MU_REQUIRE(path && (t || n == 0) && n >= 0 && n_meta >= 0 && (n_meta == 0 || (meta_keys && meta_vals)),
@@ -542,44 +527,22 @@ int mu_safetensors_write(const char *path, const mu_st_tensor_t *t, int32_t n, c
     size_t hlen = 0;
     MU_TRY(build_header(path, t, n, meta_keys, meta_vals, n_meta, &hdr, &hlen));
 
-    /* atomic replace: PATH.tmp.PID, fsync, rename, fsync the directory */
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
+    /* atomic replace (base/file.c): a crash never leaves a half-written checkpoint */
+    mu_atomic_file_t f;
+    int rc = mu_atomic_open(&f, path);
+    if (rc != MU_OK) {
         free(hdr);
-        return mu_set_error(MU_EINVAL, "%s: path too long", path);
-    }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        free(hdr);
-        return mu_set_error(MU_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+        return rc;
     }
     uint8_t lenbuf[8];
     for (int i = 0; i < 8; i++) lenbuf[i] = (uint8_t)((uint64_t)hlen >> (8 * i));
-    int bad = write_all(fd, lenbuf, 8) || write_all(fd, hdr, hlen);
+    mu_atomic_write(&f, lenbuf, 8);
+    mu_atomic_write(&f, hdr, hlen);
     free(hdr);
-    for (int32_t i = 0; i < n && !bad; i++) {
+    for (int32_t i = 0; i < n && !f.err; i++) {
         size_t numel = 1;
         for (int32_t d = 0; d < t[i].ndim; d++) numel *= (size_t)t[i].shape[d];
-        bad = write_all(fd, t[i].data, numel * 4); /* fp32, little-endian host */
+        mu_atomic_write(&f, t[i].data, numel * 4); /* fp32, little-endian host */
     }
-    int e = errno;
-    if (!bad && fsync(fd) != 0) bad = 1, e = errno;
-    if (close(fd) != 0 && !bad) bad = 1, e = errno;
-    if (bad) {
-        unlink(tmp);
-        return mu_set_error(MU_EIO, "%s: write failed: %s", tmp, strerror(e));
-    }
-    if (rename(tmp, path) != 0) {
-        e = errno;
-        unlink(tmp);
-        return mu_set_error(MU_EIO, "%s: rename failed: %s", path, strerror(e));
-    }
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    return MU_OK;
+    return mu_atomic_commit(&f);
 }
