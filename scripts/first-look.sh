@@ -5,6 +5,7 @@
 # default x {1/2, 1, 2} (the matrix LR for presets with two LRs; the AdamW groups keep their
 # default). NOT a fair benchmark: defaults come from papers at other scales.
 #   scripts/first-look.sh [OUT_DIR]      (resumable: finished runs are skipped)
+#   FACTORS="1" scripts/first-look.sh    (only the default LR of each preset)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-runs/first-look}
@@ -15,7 +16,7 @@ COMMON="--data $DATA --n-layer 4 --n-head 4 --d-model 128 --seq-len 64 --batch 1
         --eval-every 25 --eval-windows 100 --ckpt none --log-every 25 --bias false"
 export OUT COMMON
 bin/muon optim list 2>/dev/null | awk '/^[a-z]/ {print $1, $3}' | while read -r name lr; do
-  for f in 0.5 1 2; do
+  for f in ${FACTORS:-0.5 1 2}; do
     l=$(awk "BEGIN{printf \"%g\", $lr*$f}")
     echo "$name $l x$f"
   done
