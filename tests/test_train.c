@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "muon/orth.h"
 #include "muon/train.h"
 #include "testutil.h"
 #include "train/state.h"
@@ -344,6 +345,38 @@ static void test_auto_plan_cache_bit_identical(void **s) {
     assert_int_equal(system(cmd), 0);
 }
 
+/* --diag-every: metrics lines carry r_W and r_dW per logical matrix; for muonpp with the
+ * exact polar factor every update has ‖ΔW‖₂ = η·s, so r_dW = 1 (spec mup-and-muonpp.md §4). */
+static void test_diag_every_muonpp_exact(void **s) {
+    char dir[256], data[512], out[512];
+    mu_test_tmpdir(dir, sizeof dir, "diag");
+    snprintf(data, sizeof data, "%s/corpus.txt", dir);
+    snprintf(out, sizeof out, "%s/run", dir);
+    write_corpus(data, 20000);
+    mu_train_config_t c = tiny_config(data, out);
+    mu_optim_config_for_preset("muonpp", &c.optim);
+    c.optim.orth_kind = MU_ORTH_EXACT;
+    c.steps = 4;
+    c.diag_every = 2;
+    c.log_every = 100;
+    mu_train_result_t res;
+    assert_int_equal(mu_train_run(&c, NULL, NULL, &res), MU_OK);
+    char p[600], *buf;
+    size_t len;
+    snprintf(p, sizeof p, "%s/metrics.jsonl", out);
+    assert_int_equal(mu_file_read_all(p, (void **)&buf, &len), MU_OK);
+    int lines = 0, checked = 0;
+    for (char *q = buf; (q = strstr(q, "\"r_dw\":")); q++) {
+        double v = atof(q + 7);
+        assert_close(v, 1.0, 0.0, 0.02);
+        checked++;
+    }
+    for (char *q = buf; (q = strstr(q, "\"diag\":")); q++) lines++;
+    assert_int_equal(lines, 2);           /* steps 2 and 4 */
+    assert_int_equal(checked, 2 * 2 * 6); /* 2 layers x (q,k,v,proj,fc,mlp proj) x 2 measurements */
+    free(buf);
+}
+
 int main(int argc, char **argv) {
     const struct CMUnitTest group[] = {
         cmocka_unit_test(test_resume_constant),
@@ -354,6 +387,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_schedule_in_metrics_and_eval),
         cmocka_unit_test(test_crash_drill),
         cmocka_unit_test(test_auto_plan_cache_bit_identical),
+        cmocka_unit_test(test_diag_every_muonpp_exact),
     };
     if (argc > 1) cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests_name("train", group, NULL, NULL);

@@ -197,6 +197,8 @@ int cmd_train(int argc, char **argv) {
         {"max-time", OPT_F64, &c->max_time_s, "stop (with a checkpoint) after this many seconds", 1},
         {"stop-after", OPT_I64, &c->stop_after, "stop (with a checkpoint) after N steps of this process", 1},
         {"log-every", OPT_I64, &c->log_every, "metrics.jsonl line every N steps", 0},
+        {"diag-every", OPT_I64, &c->diag_every, "spectral diagnostics (r_W, r_dW per matrix) every N steps (0: off)", 0},
+        {"diag-iters", OPT_I32, &c->diag_iters, "power iterations per spectral norm (0: default 10)", 0},
         {"dry-run", OPT_FLAG, &a.dry_run, "print parameters, FLOPs, memory and tokens per epoch, then exit", 1},
         {"help", OPT_FLAG, &a.help, "this help", 1},
     };

@@ -123,6 +123,12 @@ typedef struct {
 MU_API int32_t mu_optim_preset_count(void);
 MU_API int mu_optim_preset_info(int32_t i, mu_optim_preset_info_t *out);
 
+/* Per parameter (n_params entries, registry order): the LR the next mu_optim_step(o, lr_factor)
+ * applies to it (group LR x factor x μP multiplier) and its multiplicative weight-decay factor
+ * ρ (1 − lr·wd for decay mode lr/post, 1 − lr for scion, 1 without a decay link). For the
+ * spectral diagnostics: ΔW = W_after − ρ·W_before is the pre-decay update. */
+MU_API int mu_optim_param_rates(const mu_optim_t *o, float lr_factor, float *lr, float *decay);
+
 MU_API size_t mu_optim_state_bytes(const mu_optim_t *o);
 MU_API int mu_optim_state_save(const mu_optim_t *o, void *buf, size_t cap);
 MU_API int mu_optim_state_load(mu_optim_t *o, const void *buf, size_t len);

@@ -106,6 +106,8 @@ typedef struct {
     double max_time_s;        /* 0: no limit */
     int64_t log_every;
     const char *config_text;  /* resolved config (key = value lines) stored for provenance, may be NULL */
+    int64_t diag_every;       /* spectral diagnostics (muon/diag.h) into metrics.jsonl every K steps; 0: off */
+    int32_t diag_iters;       /* power iterations per norm (0: the diag default) */
 } mu_train_config_t;
 
 MU_API mu_train_config_t mu_train_config_default(void);

@@ -284,3 +284,22 @@ int mu_optim_describe(const mu_optim_t *o, char *buf, size_t cap) {
     }
     return MU_OK;
 }
+
+int mu_optim_param_rates(const mu_optim_t *o, float lr_factor, float *lr, float *decay) {
+    MU_REQUIRE(o && lr && decay, "mu_optim_param_rates: NULL argument");
+    for (int32_t i = 0; i < o->n_params; i++) lr[i] = 0.0f, decay[i] = 1.0f;
+    for (int32_t g = 0; g < o->n_groups; g++) {
+        const mu_group_t *G = &o->groups[g];
+        const mu_tstep_t *dec = NULL;
+        for (int32_t k = 0; k < G->n_links; k++)
+            if (G->links[k].tr == &mu_tr_decay) dec = &G->links[k];
+        for (int32_t j = 0; j < G->n_members; j++) {
+            float l = G->lr * lr_factor * (G->lr_mult ? G->lr_mult[j] : 1.0f);
+            int32_t i = G->members[j];
+            lr[i] = l;
+            if (dec) decay[i] = (int)dec->hp[mu_tstep_key(dec, "mode")] == 2 ? 1.0f - l
+                                                                               : 1.0f - l * dec->hp[mu_tstep_key(dec, "wd")];
+        }
+    }
+    return MU_OK;
+}

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "base/util.h"
+#include "muon/diag.h"
 #include "muon/train.h"
 #include "train/state.h"
 
@@ -29,6 +30,8 @@
 #endif
 
 static volatile sig_atomic_t stop_requested;
+
+enum { DIAG_JSON_CAP = 1 << 20 }; /* bytes for one diagnostics JSON object */
 
 void mu_train_request_stop(void) { stop_requested = 1; }
 
@@ -65,6 +68,9 @@ typedef struct {
     mu_dataset_t *data;
     int32_t *x, *y;
     FILE *metrics;
+    mu_diag_t *diag;     /* spectral diagnostics, NULL when off */
+    float *diag_lr, *diag_decay;
+    char *diag_json;     /* the last measurement, for the next metrics line ("" when none) */
     const char *dir;
     int64_t step;        /* optimizer steps completed */
     double tokens;       /* tokens trained on */
@@ -254,6 +260,10 @@ static void log_metrics(run_t *r, float loss, float lr, float gnorm, float val, 
                         "\"elapsed_s\":%.3f,\"tokens_per_s\":%.1f",
             (long long)r->step, loss, lr, gnorm, r->tokens, r->train_s, tok_s);
     if (!isnan(val)) fprintf(r->metrics, ",\"val_loss\":%.6g", val);
+    if (r->diag_json && r->diag_json[0]) {
+        fprintf(r->metrics, ",\"diag\":%s", r->diag_json);
+        r->diag_json[0] = 0;
+    }
     fprintf(r->metrics, "}\n");
     fflush(r->metrics);
 }
@@ -309,9 +319,30 @@ static int one_step(run_t *r, float *loss_out, float *gnorm_out, float *lr_out) 
     s.total = c->steps;
     float f = mu_schedule_factor(&s, r->step);
     *lr_out = c->optim.lr * f;
+    int diag_now = r->diag && (r->step + 1) % c->diag_every == 0;
+    if (diag_now) MU_TRY(mu_diag_snapshot(r->diag));
     MU_TRY(mu_optim_step(r->opt, f));
+    if (diag_now) { /* ‖W‖₂, ‖ΔW‖₂ and their μP ratios of every hidden matrix, logged with this step */
+        MU_TRY(mu_optim_param_rates(r->opt, f, r->diag_lr, r->diag_decay));
+        MU_TRY(mu_diag_measure(r->diag, r->diag_lr, r->diag_decay));
+        MU_TRY(mu_diag_json(r->diag, r->diag_json, DIAG_JSON_CAP));
+    }
     r->step++;
     r->tokens += (double)B * T * A;
+    return MU_OK;
+}
+
+/* Spectral diagnostics every c->diag_every steps (off when 0). */
+static int diag_open(run_t *r) {
+    const mu_train_config_t *c = r->c;
+    if (c->diag_every <= 0) return MU_OK;
+    int32_t n = mu_gpt_n_params(r->model);
+    MU_TRY(mu_diag_init(&r->diag, mu_gpt_params(r->model), n, c->diag_iters));
+    r->diag_lr = malloc(sizeof(float) * (size_t)n);
+    r->diag_decay = malloc(sizeof(float) * (size_t)n);
+    r->diag_json = calloc(1, DIAG_JSON_CAP);
+    if (!r->diag_lr || !r->diag_decay || !r->diag_json)
+        return mu_set_error(MU_ENOMEM, "diagnostics: out of memory");
     return MU_OK;
 }
 
@@ -348,7 +379,8 @@ static int train_loop(run_t *r, mu_train_result_t *res) {
         val = NAN;
         int evaluate = c->eval_every > 0 && r->step % c->eval_every == 0 && r->step < c->steps;
         if (evaluate) MU_TRY(run_eval(r, c->eval_windows, &val));
-        if (r->step % (c->log_every > 0 ? c->log_every : 1) == 0 || evaluate || r->step == c->steps)
+        int diag_pending = r->diag_json && r->diag_json[0];
+        if (r->step % (c->log_every > 0 ? c->log_every : 1) == 0 || evaluate || r->step == c->steps || diag_pending)
             log_metrics(r, loss, lr, gnorm, val, tok_s);
         if (r->cb) {
             mu_progress_t p = {.step = r->step, .total = c->steps, .loss = loss, .lr = lr, .grad_norm = gnorm,
@@ -458,6 +490,7 @@ int mu_train_run(const mu_train_config_t *c, mu_progress_fn cb, void *user, mu_t
         message(&r, "gemm plan (%s): %s", mu_engine_name(c->gemm), plan);
         message(&r, "optimizer: %s", desc);
     }
+    if ((rc = diag_open(&r)) != MU_OK) goto out;
     path_in(p, sizeof p, r.dir, "metrics.jsonl");
     r.metrics = fopen(p, "a");
     if (!r.metrics) {
@@ -471,6 +504,10 @@ out:
     res->steps_done = r.step;
     res->elapsed_s = r.train_s;
     if (r.metrics) fclose(r.metrics);
+    mu_diag_free(r.diag);
+    free(r.diag_lr);
+    free(r.diag_decay);
+    free(r.diag_json);
     free(r.x);
     free(r.y);
     mu_optim_free(r.opt);
