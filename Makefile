@@ -3,6 +3,7 @@
 #   make            libmuon.a, libmuon.so, muon.pc, bin/muon, bin/example
 #   make test       every tests/test_*.c (cmocka); one test: bin/test_x NAME
 #   make asan       the same tests built with ASan+UBSan into build-asan/
+#   make valgrind   the tests of the portable build under valgrind (slow)
 #   make bench      bench/*.c, prints the machine line and ratios
 #   make fuzz       libFuzzer targets (clang), run briefly
 #   PORTABLE=1      -march=x86-64-v3 instead of -march=native (valgrind-friendly)
@@ -31,7 +32,7 @@ BENCHES := $(sort $(wildcard bench/bench_*.c))
 BENCHBIN := $(BENCHES:bench/%.c=$(BUILD)/bin/%)
 DEPS    := $(OBJS:.o=.d)
 
-.PHONY: all test asan bench bench-deps fuzz clean install check-deps
+.PHONY: all test asan valgrind bench bench-deps fuzz clean install check-deps
 LIBS_ALL := $(BUILD)/libmuon.a $(BUILD)/libmuon.so $(BUILD)/muon.pc $(BUILD)/bin/muon $(BUILD)/bin/example
 ifeq ($(BUILD),build)
 all: $(LIBS_ALL) bin/muon
@@ -84,6 +85,13 @@ asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	  LDFLAGS="-fsanitize=address,undefined" test
 
+# valgrind 3.19 cannot decode AVX-512: the portable -march=x86-64-v3 build runs under it.
+# Leaks are ASan/LSan's job (libgomp's thread TLS shows up as "possibly lost" here).
+valgrind:
+	$(MAKE) BUILD=build-vg PORTABLE=1 OPT=-O2 $(TESTS:tests/%.c=build-vg/bin/%) build-vg/bin/muon
+	@MUON_BIN=$(abspath build-vg/bin/muon) MUON_SRC=$(CURDIR) VALGRIND="valgrind -q --error-exitcode=9" \
+	  scripts/run-tests.sh $(TESTS:tests/%.c=build-vg/bin/%)
+
 bench: all $(BENCHBIN)
 	@for b in $(BENCHBIN); do echo "== $$b"; $$b || exit 1; done
 
@@ -107,6 +115,6 @@ install: all
 	install -m755 bin/muon $(DESTDIR)$(PREFIX)/bin
 
 clean:
-	rm -rf build build-asan build-fuzz bin
+	rm -rf build build-asan build-fuzz build-vg bin
 
 -include $(DEPS)
