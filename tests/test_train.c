@@ -27,6 +27,14 @@ static void write_corpus(const char *path, size_t bytes) {
     fclose(f);
 }
 
+/* A scratch directory with a generated corpus (DIR/corpus.txt) and a run path (DIR/run). */
+static void run_dirs(const char *tag, char dir[256], char data[512], char out[512]) {
+    mu_test_tmpdir(dir, 256, tag);
+    snprintf(data, 512, "%s/corpus.txt", dir);
+    snprintf(out, 512, "%s/run", dir);
+    write_corpus(data, 20000);
+}
+
 static mu_train_config_t tiny_config(const char *data, const char *out) {
     mu_train_config_t c = mu_train_config_default();
     c.data = data;
@@ -115,10 +123,7 @@ static void test_resume_cosine_accum_dropout(void **s) { resume_case(MU_SCHED_CO
 
 static void test_diverged_run_keeps_checkpoint(void **s) {
     char dir[256], data[512], out[512];
-    mu_test_tmpdir(dir, sizeof dir, "diverge");
-    snprintf(data, sizeof data, "%s/corpus.txt", dir);
-    snprintf(out, sizeof out, "%s/run", dir);
-    write_corpus(data, 20000);
+    run_dirs("diverge", dir, data, out);
     mu_train_config_t c = tiny_config(data, out);
     c.optim.preset = "sgd";
     c.optim.lr = 1e30f; /* explodes within a few steps */
@@ -151,10 +156,7 @@ static void test_diverged_run_keeps_checkpoint(void **s) {
 
 static void test_refuses_existing_run_dir(void **s) {
     char dir[256], data[512], out[512];
-    mu_test_tmpdir(dir, sizeof dir, "exists");
-    snprintf(data, sizeof data, "%s/corpus.txt", dir);
-    snprintf(out, sizeof out, "%s/run", dir);
-    write_corpus(data, 20000);
+    run_dirs("exists", dir, data, out);
     mu_train_config_t c = tiny_config(data, out);
     c.steps = 2;
     mu_train_result_t res;
@@ -280,10 +282,7 @@ static void test_crash_drill(void **s) {
 
 static void test_schedule_in_metrics_and_eval(void **s) {
     char dir[256], data[512], out[512];
-    mu_test_tmpdir(dir, sizeof dir, "evaldef");
-    snprintf(data, sizeof data, "%s/corpus.txt", dir);
-    snprintf(out, sizeof out, "%s/run", dir);
-    write_corpus(data, 20000);
+    run_dirs("evaldef", dir, data, out);
     mu_train_config_t c = tiny_config(data, out);
     c.steps = 6;
     mu_train_result_t res;
@@ -349,10 +348,7 @@ static void test_auto_plan_cache_bit_identical(void **s) {
  * exact polar factor every update has ‖ΔW‖₂ = η·s, so r_dW = 1 (spec mup-and-muonpp.md §4). */
 static void test_diag_every_muonpp_exact(void **s) {
     char dir[256], data[512], out[512];
-    mu_test_tmpdir(dir, sizeof dir, "diag");
-    snprintf(data, sizeof data, "%s/corpus.txt", dir);
-    snprintf(out, sizeof out, "%s/run", dir);
-    write_corpus(data, 20000);
+    run_dirs("diag", dir, data, out);
     mu_train_config_t c = tiny_config(data, out);
     mu_optim_config_for_preset("muonpp", &c.optim);
     c.optim.orth_kind = MU_ORTH_EXACT;
