@@ -105,6 +105,35 @@ MU_API int mu_gpt_backward(mu_gpt_t *m, float grad_scale);
 MU_API void mu_gpt_zero_grad(mu_gpt_t *m);
 MU_API const float *mu_gpt_logits(const mu_gpt_t *m); /* (B,T,V) of the last forward */
 
+/* ---- module activation statistics (coordinate checks: spec mup-and-muonpp.md §5) ----
+ * Read from the activations the last mu_gpt_forward kept (its B, T; no recomputation except
+ * the attention scores, which the forward does not keep). Valid after a forward and before
+ * its backward (the backward turns the logits into their gradient). Modules, in forward order:
+ *   "emb"             x0 = alpha_in (wte[x] + wpe[t]) after dropout            (B,T,C)
+ *   "h{l}.attn_logits" scaled pre-softmax scores a_attn q.k, causal j <= t only (B,H,T(T+1)/2)
+ *   "h{l}.attn"       drop(attn.c_proj(y) + b) as added to the residual stream (B,T,C)
+ *   "h{l}.mlp"        drop(mlp.c_proj(gelu) + b) as added to the residual      (B,T,C)
+ *   "h{l}.resid"      the residual stream after block l                        (B,T,C)
+ *   "ln_f"            final LayerNorm output                                   (B,T,C)
+ *   "logits"          logits after the alpha_out/m multiplier                  (B,T,V)
+ * attn and mlp are read as the residual's increment (res_after - res_before), exact up to one
+ * fp32 rounding of the add. */
+#define MU_GPT_STAT_NAME_MAX 32
+typedef struct {
+    char name[MU_GPT_STAT_NAME_MAX];
+    int32_t layer;   /* block index, -1 for emb, ln_f, logits */
+    int64_t count;   /* elements summarized */
+    double l1;       /* mean |x| */
+    double rms;      /* sqrt(mean x^2) */
+    double max;      /* largest value (attn_logits: the layer's max attention logit) */
+    double max_abs;  /* largest |x| */
+} mu_gpt_module_stat_t;
+/* Number of modules: 3 + 4 n_layer. */
+MU_API int32_t mu_gpt_n_module_stats(const mu_gpt_t *m);
+/* Fill out[0 .. *n) (cap >= mu_gpt_n_module_stats, else MU_EINVAL); MU_EINVAL when no forward
+ * ran or its backward already did. */
+MU_API int mu_gpt_module_stats(const mu_gpt_t *m, mu_gpt_module_stat_t *out, int32_t cap, int32_t *n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -9,54 +9,10 @@
 #include <stdio.h>
 
 #include "base/util.h"
+#include "model/gpt_impl.h"
 #include "model/mup.h"
 #include "model/ops.h"
 #include "muon/model.h"
-
-/* pointers to one block's tensors (bias pointers NULL when cfg.bias == 0) */
-typedef struct {
-    float *ln1w, *ln1b, *qkvw, *qkvb, *attpw, *attpb, *ln2w, *ln2b, *fcw, *fcb, *fcpw, *fcpb;
-} layer_t;
-
-/* per-block activations kept for the backward pass */
-typedef struct {
-    float *ln1, *ln1_mean, *ln1_rstd; /* (N,C), (N), (N) */
-    float *qkv;                       /* (N,3C) */
-    float *att;                       /* (B,H,T,T) softmax probabilities */
-    float *atty;                      /* (N,C) heads concatenated, input of attn.c_proj */
-    float *res_mid;                   /* (N,C) residual after the attention half */
-    float *ln2, *ln2_mean, *ln2_rstd; /* (N,C), (N), (N) */
-    float *fch, *fchg;                /* (N,4C) pre-activation (bias added) and gelu output */
-    float *res_out;                   /* (N,C) block output */
-} acts_t;
-
-struct mu_gpt {
-    mu_gpt_config_t cfg;
-    int32_t max_batch;
-    mu_gemm_ctx_t *gemm;
-    int32_t n_params;
-    mu_param_t *params;
-    float *pdata, *pgrad; /* arenas */
-    int64_t numel;
-    float *adata; /* activation arena */
-    size_t abytes;
-    /* parameter views */
-    float *wte, *wpe, *lnfw, *lnfb, *head;
-    layer_t *lw;
-    /* activations */
-    acts_t *la;
-    float *enc;                      /* (N,C) x0 */
-    float *lnf, *lnf_mean, *lnf_rstd; /* (N,C), (N), (N) */
-    float *logits, *lse, *losses;    /* (N,V), (N), (N) */
-    float *tmp_a, *tmp_b;            /* (N,C) scratch */
-    float *dres, *dqkv, *dbig, *datt; /* backward scratch: (N,C), (N,3C), (N,4C), (B,H,T,T) */
-    int32_t *targets;                /* (N) copy of y */
-    int32_t *inputs;                 /* (N) copy of x */
-    /* mode and last forward */
-    int32_t training;
-    uint64_t seed, step, micro;
-    int32_t B, T, have_targets;
-};
 
 /* ---- config ------------------------------------------------------------------------- */
 
@@ -437,6 +393,7 @@ int mu_gpt_forward(mu_gpt_t *m, const int32_t *x, const int32_t *y, int32_t B, i
                        y[i], (long long)i, (long long)(i / T), (long long)(i % T), c->vocab);
     }
     m->have_targets = 0;
+    m->acts_valid = 0;
     m->B = B;
     m->T = T;
     memcpy(m->inputs, x, (size_t)N * sizeof(int32_t));
@@ -482,6 +439,7 @@ int mu_gpt_forward(mu_gpt_t *m, const int32_t *x, const int32_t *y, int32_t B, i
     } else if (loss) {
         *loss = NAN;
     }
+    m->acts_valid = 1;
     return MU_OK;
 }
 
@@ -497,6 +455,7 @@ int mu_gpt_backward(mu_gpt_t *m, float grad_scale) {
     int64_t B = m->B, T = m->T, N = B * T, C = c->d_model, V = c->vocab, H = c->n_head;
     mu_gemm_ctx_t *g = m->gemm;
     m->have_targets = 0; /* the logits buffer becomes dlogits below */
+    m->acts_valid = 0;
 
     /* loss = mean over N rows: dlogits = grad_scale / N * (softmax - onehot), in place */
     mu_op_xent_bwd(m->logits, m->logits, m->lse, m->targets, N, V, grad_scale / (float)N);
