@@ -1,0 +1,62 @@
+/* sweep.h — `muon sweep` internals shared by its files: what a run directory says about
+ * itself (sweep_runs.c) and the summary rebuilt from a sweep directory (sweep_summary.c). */
+#ifndef MUON_SWEEP_H
+#define MUON_SWEEP_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+/* key = value pairs of a resolved config (config.txt). An "opt = G.T.K=V" line becomes the
+ * pair ("opt.G.T.K", "V"), so `--opt` hyperparameters are keys like any other. */
+typedef struct {
+    int n, cap;
+    char **k, **v;
+} kv_t;
+
+int kv_read(const char *path, kv_t *kv);             /* MU_OK or MU_EIO naming the file */
+int kv_add(kv_t *kv, const char *k, const char *v);  /* copies both */
+const char *kv_get(const kv_t *kv, const char *key); /* the last value of key, or NULL */
+void kv_free(kv_t *kv);
+
+typedef enum {
+    RUN_NEW = 0,        /* no run directory yet */
+    RUN_INCOMPLETE = 1, /* started, not finished (interrupted, killed, still running) */
+    RUN_FAILED = 2,     /* `muon train` failed (result.json says so); rerun by the next sweep */
+    RUN_DONE = 3,       /* finished: final val loss known */
+    RUN_DIVERGED = 4    /* exit 3 / "diverged" event: a result with loss +inf */
+} run_state_t;
+
+typedef struct {
+    run_state_t state;
+    int has_ckpt;      /* RUN_DIR/state.bin exists (a resume is worth trying) */
+    double val_loss;   /* final val loss (DONE), +inf (DIVERGED), NaN otherwise */
+    double tokens;     /* tokens trained (last metrics line), NaN unknown */
+    double train_s;    /* training seconds from metrics (elapsed_s), NaN unknown */
+    double wall_s;     /* wall seconds of the sweep's process (result.json), NaN unknown */
+    int exit_code;     /* `muon train`'s exit status (result.json), -1 unknown */
+    char message[512]; /* failure or divergence detail */
+} run_info_t;
+
+const char *run_state_name(run_state_t s); /* "new", "incomplete", "failed", "done", "diverged" */
+
+/* What RUN_DIR holds: result.json first (written by the sweep), else metrics.jsonl (a line
+ * with step = config's steps and a val_loss is the final eval; a "diverged" event). */
+void run_info_read(const char *dir, run_info_t *out);
+/* Write RUN_DIR/result.json atomically from r (state DONE, DIVERGED or FAILED). */
+int run_result_write(const char *dir, const run_info_t *r);
+
+typedef struct {
+    const char *dir;       /* the sweep directory (runs in DIR/runs/) */
+    const char *width_key; /* "d-model" */
+    const char *lr_key;    /* "lr" */
+    const char *seed_key;  /* "seed" */
+    int32_t n_boot;        /* bootstrap resamples (1000) */
+    uint64_t boot_seed;
+} sweep_summary_opts_t;
+
+/* Read every DIR/runs/<name>, write DIR/summary.csv, DIR/summary.md and DIR/summary.svg, and
+ * print the tables to out. MU_OK, or an error (mu_last_error) when nothing could be read or
+ * a file could not be written. */
+int sweep_summary(const sweep_summary_opts_t *o, FILE *out);
+
+#endif
