@@ -13,6 +13,9 @@ int cmd_sample(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_optim(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+int cmd_coordcheck(int argc, char **argv);
 
 /* Print "muon <cmd>: <mu_last_error()>" to stderr and return 1. */
 int cli_fail(const char *cmd, int rc);

@@ -17,6 +17,7 @@ typedef struct {
     mu_train_config_t c;
     const char *optim, *schedule, *gemm, *ckpt, *config, *resume;
     const char *qkv_split, *orth, *orth_prec, *scale;
+    const char *wd_mode; /* --wd-mode decoupled|independent */
     const char *param, *mup_init; /* --param sp|mup, --mup-init gauss|orthogonal|table */
     int32_t dry_run, help, vocab;
     float warmup_f;
@@ -91,6 +92,10 @@ static int resolve_enums(train_args_t *a, char *err, size_t cap) {
         snprintf(err, cap, "--scale: '%s' is not preset, keller, moonlight, spectral or none", a->scale);
         return -1;
     }
+    if (mu_optim_wd_mode_parse(a->wd_mode, &c->optim.wd_mode) != MU_OK) {
+        snprintf(err, cap, "--wd-mode: '%s' is not decoupled or independent", a->wd_mode);
+        return -1;
+    }
     if (mu_gpt_param_parse(a->param, &c->model.param) != MU_OK) {
         snprintf(err, cap, "--param: '%s' is not sp or mup", a->param);
         return -1;
@@ -134,6 +139,7 @@ int cmd_train(int argc, char **argv) {
     a.orth = "preset";
     a.orth_prec = "f32";
     a.scale = "preset";
+    a.wd_mode = "decoupled";
     a.param = "sp";
     a.mup_init = "gauss";
     c->model.vocab = 0; /* 0: from the data */
@@ -167,7 +173,11 @@ int cmd_train(int argc, char **argv) {
         {"lr", OPT_F32, &c->optim.lr, "peak learning rate (matrix group for Muon-type presets)", 0},
         {"aux-lr", OPT_F32, &c->optim.aux_lr, "LR of the AdamW groups of Muon-type presets (0: preset default)", 0},
         {"min-lr", OPT_F32, &c->min_lr, "LR floor of cosine and wsd schedules", 0},
-        {"weight-decay", OPT_F32, &c->optim.weight_decay, "decoupled weight decay", 0},
+        {"weight-decay", OPT_F32, &c->optim.weight_decay, "weight decay lambda (no decay on gains and biases)", 0},
+        {"wd-mode", OPT_STR, &a.wd_mode,
+         "weight decay: decoupled W <- (1 - lr*wd) W (group's LR, muP-scaled), independent (1 - f*wd) W "
+         "(f = schedule factor only)",
+         0},
         {"beta1", OPT_F32, &c->optim.beta1, "AdamW beta1", 0},
         {"beta2", OPT_F32, &c->optim.beta2, "AdamW beta2", 0},
         {"eps", OPT_F32, &c->optim.eps, "AdamW epsilon", 0},
@@ -197,8 +207,13 @@ int cmd_train(int argc, char **argv) {
         {"max-time", OPT_F64, &c->max_time_s, "stop (with a checkpoint) after this many seconds", 1},
         {"stop-after", OPT_I64, &c->stop_after, "stop (with a checkpoint) after N steps of this process", 1},
         {"log-every", OPT_I64, &c->log_every, "metrics.jsonl line every N steps", 0},
-        {"diag-every", OPT_I64, &c->diag_every, "spectral diagnostics (r_W, r_dW per matrix) every N steps (0: off)", 0},
+        {"diag-every", OPT_I64, &c->diag_every,
+         "diagnostics every N steps (0: off): r_W, r_dW, orth residual per matrix, grad norm per group, "
+         "activation RMS, max attention logit",
+         0},
         {"diag-iters", OPT_I32, &c->diag_iters, "power iterations per spectral norm (0: default 10)", 0},
+        {"diag-quantiles", OPT_BOOL, &c->diag_quantiles,
+         "with --diag-every: also min/p10/p50/p90/max singular values of momentum buffers (one SVD each: slow)", 0},
         {"dry-run", OPT_FLAG, &a.dry_run, "print parameters, FLOPs, memory and tokens per epoch, then exit", 1},
         {"help", OPT_FLAG, &a.help, "this help", 1},
     };

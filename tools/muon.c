@@ -14,8 +14,11 @@ static const struct {
     {"train", cmd_train, "train a GPT with AdamW or a Muon-family optimizer"},
     {"sample", cmd_sample, "generate text from a checkpoint"},
     {"eval", cmd_eval, "val loss of a checkpoint on a dataset"},
+    {"export", cmd_export, "export --fold: a μP checkpoint as plain GPT-2 weights (multipliers folded in)"},
     {"optim", cmd_optim, "optimizer presets: list, show NAME (chains, hyperparameters, state)"},
+    {"sweep", cmd_sweep, "run `muon train` over a grid; optimal LR per width (muTransfer)"},
     {"report", cmd_report, "plots from run directories: report curves RUN_DIR... (SVG)"},
+    {"coordcheck", cmd_coordcheck, "coordinate check: module l1 vs width under SP and μP (exit 0: μP passes)"},
     {"info", cmd_info, "CPU features, BLAS/oneDNN setup and GEMM speed"},
 };
 

@@ -41,11 +41,19 @@ typedef enum {
     MU_SCALE_PION = 4       /* 2 sqrt(max(m, n)) */
 } mu_scale_mode_t;
 
+/* How weight decay is scaled (config wd_mode; spec mup-and-muonpp.md §2). */
+typedef enum {
+    MU_WD_DECOUPLED = 0,   /* W <- (1 - η_g λ) W, η_g the member's scheduled LR incl. μP (PyTorch) */
+    MU_WD_INDEPENDENT = 1  /* W <- (1 - (η_t/η_0) λ) W: the schedule factor only (Loshchilov-Hutter) */
+} mu_wd_mode_t;
+
 typedef struct {
     const char *preset;   /* adamw | sgd | muon | muon-moonlight | muon-pe | muon-exact | muonpp */
     float lr;             /* main LR: matrix group of orthogonalizing presets, all groups for adamw */
     float aux_lr;         /* LR of the AdamW groups of orthogonalizing presets; <= 0: preset default */
-    float weight_decay;   /* decoupled, lr-scaled: W <- (1 - lr*wd) W */
+    float weight_decay;   /* λ: W <- (1 - lr*wd) W (decoupled), or (1 - f*wd) W (wd_mode independent) */
+    int32_t wd_mode;      /* mu_wd_mode_t (default MU_WD_DECOUPLED); every preset's decay links. Not
+                           * used by Scion's constrained step (1 - lr) nor NAMO's own decay. */
     float beta1, beta2, eps;
     float momentum;       /* sgd momentum */
     int32_t nesterov;
@@ -83,6 +91,9 @@ MU_API float mu_mup_lr_mult(int32_t family, int32_t role, float width_mult);
 /* "fused" | "qkv" | "head" and "keller" | "moonlight" | "spectral" | "none" | "pion". */
 MU_API int mu_optim_qkv_split_parse(const char *s, int32_t *out);
 MU_API int mu_optim_scale_parse(const char *s, int32_t *out);
+/* "decoupled" | "independent" (mu_wd_mode_t); the name of a mode ("invalid" out of range). */
+MU_API int mu_optim_wd_mode_parse(const char *s, int32_t *out);
+MU_API const char *mu_optim_wd_mode_name(int32_t mode);
 
 MU_API mu_optim_config_t mu_optim_config_default(void);
 /* The defaults with a preset's recommended values applied (its "defaults" row). */
@@ -125,9 +136,30 @@ MU_API int mu_optim_preset_info(int32_t i, mu_optim_preset_info_t *out);
 
 /* Per parameter (n_params entries, registry order): the LR the next mu_optim_step(o, lr_factor)
  * applies to it (group LR x factor x μP multiplier) and its multiplicative weight-decay factor
- * ρ (1 − lr·wd for decay mode lr/post, 1 − lr for scion, 1 without a decay link). For the
- * spectral diagnostics: ΔW = W_after − ρ·W_before is the pre-decay update. */
+ * ρ (1 − lr·wd for decay mode lr/post, 1 − lr_factor·wd with wd_mode independent, 1 − lr for
+ * scion, 1 without a decay link). For the spectral diagnostics: ΔW = W_after − ρ·W_before is
+ * the pre-decay update. */
 MU_API int mu_optim_param_rates(const mu_optim_t *o, float lr_factor, float *lr, float *decay);
+
+/* ---- introspection for diagnostics (src/optim/introspect.c, probe.c) ---- */
+MU_API int32_t mu_optim_n_groups(const mu_optim_t *o);
+MU_API const char *mu_optim_group_name(const mu_optim_t *o, int32_t g); /* NULL when out of range */
+/* ‖G_g‖_F of each group's gradients as they are now (n_groups entries; call before
+ * mu_optim_clip_grad for the raw norms). The groups partition the registry: Σ_g norms² is the
+ * global norm² (a tied wte/head counted once). */
+MU_API int mu_optim_group_grad_norms(const mu_optim_t *o, double *norms);
+/* The momentum buffer of registry record `index` (numel floats inside the state arena, live):
+ * the state of the first ema/sum link of its chain, else Adam's first moment m. MU_EINVAL when
+ * its chain keeps none (sign-only, LMO without momentum...). */
+MU_API int mu_optim_momentum(const mu_optim_t *o, int32_t index, const float **out);
+/* Probe on (1) / off (0): while on, every mu_optim_step records, for each view an orth link
+ * (or a spectral LMO) orthogonalizes, e = ‖O Oᵀ − I‖²_F with the Gram on the short side r
+ * (one syrk per view: about r²·max(d_out, d_in) flops; nothing at all while off). */
+MU_API int mu_optim_probe(mu_optim_t *o, int32_t on);
+/* After a probed step: the orthogonalization residual of rows [row0, row0 + rows) of record
+ * `index`, sqrt(Σ e_v / Σ r_v) over the views overlapping them = ‖O Oᵀ − I‖_F / sqrt(r) for
+ * one view (0 for an exact polar factor); NaN when no orth ran on them. */
+MU_API double mu_optim_orth_residual(const mu_optim_t *o, int32_t index, int64_t row0, int64_t rows);
 
 MU_API size_t mu_optim_state_bytes(const mu_optim_t *o);
 MU_API int mu_optim_state_save(const mu_optim_t *o, void *buf, size_t cap);

@@ -78,6 +78,20 @@ MU_API int mu_ckpt_load_weights(const char *path, mu_gpt_t *m);
 /* Resolve RUN_DIR or a file to the weights path (RUN_DIR/model.safetensors). */
 MU_API int mu_ckpt_resolve(const char *ckpt, char *weights_path, size_t cap);
 
+/* ---- μP folded into the weights (src/train/fold.c; `muon export --fold`) ----
+ * A μP model as an equivalent plain GPT-2 (param sp): a nanoGPT forward of the folded weights
+ * gives the μP model's logits (to fp32 rounding). Two models, because the config changes:
+ *   mu_gpt_fold_config(mu_gpt_config(src), &c); mu_gpt_init(&dst, &c, ...);
+ *   mu_gpt_fold_mup(src, dst); mu_ckpt_save_weights(path, dst, ...);
+ * Folding: wte, wpe x alpha_in; lm_head x alpha_out/m; the query rows (and query bias) of every
+ * c_attn x attn_scale·sqrt(d_head) (μP's alpha_attn/d_head against SP's 1/sqrt(d_head)).
+ * A tied model whose alpha_in differs from alpha_out/m cannot share one matrix: the folded
+ * config is then untied (lm_head = alpha_out/m · wte). An SP source folds to a copy. */
+MU_API int mu_gpt_fold_config(const mu_gpt_config_t *src, mu_gpt_config_t *out);
+/* dst must be built from mu_gpt_fold_config of src's config (MU_EMISMATCH otherwise); src is
+ * only read. */
+MU_API int mu_gpt_fold_mup(mu_gpt_t *src, mu_gpt_t *dst);
+
 /* ---- the training loop ---- */
 typedef struct {
     /* data and output */
@@ -106,8 +120,10 @@ typedef struct {
     double max_time_s;        /* 0: no limit */
     int64_t log_every;
     const char *config_text;  /* resolved config (key = value lines) stored for provenance, may be NULL */
-    int64_t diag_every;       /* spectral diagnostics (muon/diag.h) into metrics.jsonl every K steps; 0: off */
+    int64_t diag_every;       /* diagnostics (muon/diag.h) into metrics.jsonl every K steps; 0: off: spectral
+                               * norms, orth residuals, group gradient norms, module activation statistics */
     int32_t diag_iters;       /* power iterations per norm (0: the diag default) */
+    int32_t diag_quantiles;   /* 1: also singular-value quantiles of momentum buffers (one SVD each) */
 } mu_train_config_t;
 
 MU_API mu_train_config_t mu_train_config_default(void);

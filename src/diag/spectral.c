@@ -10,17 +10,9 @@
 #include <string.h>
 
 #include "base/util.h"
-#include "muon/diag.h"
+#include "diag/diag_impl.h"
 #include "muon/orth.h"
 
-struct mu_diag {
-    const mu_param_t *params;
-    int32_t n_params, iters, n_rec, have_snap;
-    mu_diag_record_t *rec;
-    float **vw, **vdw;   /* per record: warm-start vectors (d_in floats) */
-    float **snap;        /* per record: weights before the step (d_out·d_in floats) */
-    float *tmp, *dw;     /* scratch: max d_out, max d_out·d_in */
-};
 
 void mu_diag_free(mu_diag_t *d) {
     if (!d) return;
@@ -30,6 +22,7 @@ void mu_diag_free(mu_diag_t *d) {
         if (d->snap) free(d->snap[i]);
     }
     free(d->vw), free(d->vdw), free(d->snap), free(d->rec), free(d->tmp), free(d->dw);
+    free(d->groups), free(d->mod), free(d->svd_a), free(d->svd_s);
     free(d);
 }
 
@@ -71,6 +64,8 @@ int mu_diag_init(mu_diag_t **out, const mu_param_t *params, int32_t n_params, in
             rc->param = i, rc->view = v, rc->d_out = p->shape[0] / k, rc->d_in = p->shape[1];
             rc->s = sqrt((double)rc->d_out / (double)rc->d_in);
             rc->sigma_w = rc->r_w = rc->rms_w = rc->sigma_dw = rc->r_dw = rc->rms_dw = NAN;
+            rc->orth_resid = NAN;
+            for (int q = 0; q < 5; q++) rc->sv_q[q] = NAN;
             d->vw[r] = calloc((size_t)rc->d_in, sizeof(float)); /* zero: cold start on first use */
             d->vdw[r] = calloc((size_t)rc->d_in, sizeof(float));
             ok = d->vw[r] && d->vdw[r];
@@ -91,10 +86,6 @@ int mu_diag_init(mu_diag_t **out, const mu_param_t *params, int32_t n_params, in
     return MU_OK;
 }
 
-static const float *rec_data(const mu_diag_t *d, const mu_diag_record_t *r) {
-    return d->params[r->param].data + (int64_t)r->view * r->d_out * r->d_in;
-}
-
 int mu_diag_snapshot(mu_diag_t *d) {
     MU_REQUIRE(d, "mu_diag_snapshot: NULL diag");
     for (int32_t i = 0; i < d->n_rec; i++) {
@@ -102,7 +93,7 @@ int mu_diag_snapshot(mu_diag_t *d) {
         size_t n = (size_t)(r->d_out * r->d_in);
         if (!d->snap[i] && !(d->snap[i] = malloc(n * sizeof(float))))
             return mu_set_error(MU_ENOMEM, "mu_diag_snapshot: out of memory copying %s", r->name);
-        memcpy(d->snap[i], rec_data(d, r), n * sizeof(float));
+        memcpy(d->snap[i], mu_diag_rec_data(d, r), n * sizeof(float));
     }
     d->have_snap = 1;
     return MU_OK;
@@ -129,7 +120,7 @@ int mu_diag_measure(mu_diag_t *d, const float *lr, const float *decay) {
     int with_dw = lr && d->have_snap;
     for (int32_t i = 0; i < d->n_rec; i++) {
         mu_diag_record_t *r = &d->rec[i];
-        const float *W = rec_data(d, r);
+        const float *W = mu_diag_rec_data(d, r);
         int64_t n = r->d_out * r->d_in;
         float sw;
         MU_TRY(mu_spectral_norm(W, r->d_out, r->d_in, iters_for(d, d->vw[i], r->d_in), d->vw[i], d->tmp, &sw));
@@ -155,50 +146,14 @@ int mu_diag_measure(mu_diag_t *d, const float *lr, const float *decay) {
     return MU_OK;
 }
 
+void mu_diag_reset(mu_diag_t *d) {
+    if (!d) return;
+    d->n_groups = 0, d->n_mod = 0;
+    for (int32_t i = 0; i < d->n_rec; i++) {
+        d->rec[i].orth_resid = NAN;
+        for (int q = 0; q < 5; q++) d->rec[i].sv_q[q] = NAN;
+    }
+}
+
 int32_t mu_diag_n_records(const mu_diag_t *d) { return d ? d->n_rec : 0; }
 const mu_diag_record_t *mu_diag_records(const mu_diag_t *d) { return d ? d->rec : NULL; }
-
-/* Append to buf at *pos; flags overflow in *pos > cap. */
-static void put(char *buf, size_t cap, size_t *pos, const char *fmt, double v, int is_num) {
-    char tmp[64];
-    int k = is_num ? (isfinite(v) ? snprintf(tmp, sizeof tmp, fmt, v) : snprintf(tmp, sizeof tmp, "%s", "null"))
-                   : snprintf(tmp, sizeof tmp, "%s", fmt);
-    if (*pos + (size_t)k < cap) memcpy(buf + *pos, tmp, (size_t)k + 1);
-    *pos += (size_t)k;
-}
-
-static void put_str(char *buf, size_t cap, size_t *pos, const char *s) {
-    size_t k = strlen(s);
-    if (*pos + k < cap) memcpy(buf + *pos, s, k + 1);
-    *pos += k;
-}
-
-int mu_diag_json(const mu_diag_t *d, char *buf, size_t cap) {
-    MU_REQUIRE(d && buf && cap > 0, "mu_diag_json: NULL argument or zero capacity");
-    size_t pos = 0;
-    char head[64];
-    snprintf(head, sizeof head, "{\"iters\":%d,\"mats\":{", (int)d->iters);
-    put_str(buf, cap, &pos, head);
-    static const char *const keys[6] = {"sigma_w", "r_w", "rms_w", "sigma_dw", "r_dw", "rms_dw"};
-    for (int32_t i = 0; i < d->n_rec; i++) {
-        const mu_diag_record_t *r = &d->rec[i];
-        const double v[6] = {r->sigma_w, r->r_w, r->rms_w, r->sigma_dw, r->r_dw, r->rms_dw};
-        if (i) put_str(buf, cap, &pos, ",");
-        put_str(buf, cap, &pos, "\""); /* parameter names are [A-Za-z0-9._[]]: no escaping needed */
-        put_str(buf, cap, &pos, r->name);
-        put_str(buf, cap, &pos, "\":{");
-        for (int k = 0; k < 6; k++) {
-            put(buf, cap, &pos, k ? ",\"" : "\"", 0, 0);
-            put_str(buf, cap, &pos, keys[k]);
-            put_str(buf, cap, &pos, "\":");
-            put(buf, cap, &pos, "%.6g", v[k], 1);
-        }
-        put_str(buf, cap, &pos, "}");
-    }
-    put_str(buf, cap, &pos, "}}");
-    if (pos >= cap) {
-        buf[0] = 0;
-        return mu_set_error(MU_EINVAL, "mu_diag_json: %zu bytes needed, buffer holds %zu", pos + 1, cap);
-    }
-    return MU_OK;
-}

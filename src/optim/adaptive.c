@@ -11,6 +11,8 @@
  *          (â clamped to [0, 1]; a heuristic interpolation, not a bound)
  *   A_t  = clamp(κ / E(â), 1/amax, amax)        targets ‖W‖₂ ≈ κ·s;  A_1 = 1
  *   U <- A_t · O ;  O_prev <- O
+ * λ is the decay per unit LR, ρ = 1 - ηλ: with wd_mode independent (ρ = 1 - f·wd, f = η_t/η_0)
+ * the formula uses λ = f·wd/η, the same ρ written in the decoupled form.
  * State (on): O_prev (numel) then ā (one float per logical matrix).
  */
 #include <math.h>
@@ -19,7 +21,7 @@
 #include "base/util.h"
 #include "optim/transform.h"
 
-enum { K_ON = 0, K_KAPPA = 1, K_BETA = 2, K_WD = 3, K_AMAX = 4, K_SPLIT = 5 };
+enum { K_ON = 0, K_KAPPA = 1, K_BETA = 2, K_WD = 3, K_AMAX = 4, K_SPLIT = 5, K_WD_MODE = 6 };
 
 static const mu_hp_desc_t keys[] = {
     {.key = "on", .type = MU_HP_INT, .def = 0.0f, .lo = 0.0f, .hi = 1.0f, .structural = 1},
@@ -28,6 +30,9 @@ static const mu_hp_desc_t keys[] = {
     {.key = "wd", .type = MU_HP_FLOAT, .def = 0.0f, .lo = 0.0f, .hi = 1e6f},
     {.key = "amax", .type = MU_HP_FLOAT, .def = 10.0f, .lo = 1.0f, .hi = 1e6f},
     MU_HP_SPLIT_KEY,
+    /* the decay link's wd_mode, so that λ means the decay actually applied (quiet: old describes) */
+    {.key = "wd_mode", .type = MU_HP_ENUM, .def = 0.0f, .lo = 0.0f, .hi = 1.0f, .quiet_default = 1,
+     .names = mu_wd_mode_names},
 };
 
 static size_t adaptive_state(const mu_tstep_t *s, const mu_param_t *p) {
@@ -49,8 +54,11 @@ static int adaptive_check(const mu_tstep_t *s, const mu_param_t *p, const mu_gem
 }
 
 /* A_t from the bias-corrected alignment (see the header comment). */
-static float factor(const mu_tstep_t *s, double abar, double eta, double r, double c) {
-    const double lam = s->hp[K_WD], amax = s->hp[K_AMAX];
+static float factor(const mu_tstep_t *s, double abar, double eta, double f, double r, double c) {
+    // λ per unit LR: wd (decoupled), or f·wd/η so that ηλ = f·wd (independent)
+    const double lam = (int)s->hp[K_WD_MODE] == MU_WD_INDEPENDENT ? (eta > 0.0 ? f * s->hp[K_WD] / eta : 0.0)
+                                                                 : (double)s->hp[K_WD];
+    const double amax = s->hp[K_AMAX];
     if (!(lam > 0.0) || !(eta > 0.0)) return 1.0f;
     const double a = abar < 0.0 ? 0.0 : abar > 1.0 ? 1.0 : abar;
     const double E = a / lam + (1.0 - a) * (1.0 + sqrt(r / c)) * sqrt(eta / (2.0 * lam));
@@ -74,7 +82,7 @@ static int adaptive_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, 
             const double at = mu_dot_f64(O, Op, N) / r;
             ema[v] = (float)(b * (double)ema[v] + (1.0 - b) * at);
             const double abar = (double)ema[v] / (1.0 - pow(b, (double)(ctx->t - 1)));
-            A = factor(s, abar, (double)ctx->lr, r, c);
+            A = factor(s, abar, (double)ctx->lr, (double)ctx->lr_factor, r, c);
         }
         memcpy(Op, O, sizeof(float) * (size_t)N);
         if (A != 1.0f) mu_vec_scale(O, N, A);
@@ -83,6 +91,6 @@ static int adaptive_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, 
 }
 
 const mu_transform_t mu_tr_adaptive = {
-    .name = "adaptive", .keys = keys, .n_keys = 6, .state_size = adaptive_state, .update = adaptive_update,
+    .name = "adaptive", .keys = keys, .n_keys = 7, .state_size = adaptive_state, .update = adaptive_update,
     .check = adaptive_check,
 };

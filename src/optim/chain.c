@@ -88,6 +88,11 @@ int mu_chain_run(const mu_tstep_t *links, int32_t n, const mu_tctx_t *ctx, float
     return MU_OK;
 }
 
+/* Whether key k is printed: quiet keys only away from their default. */
+static int key_shown(const mu_tstep_t *s, int k) {
+    return !s->tr->keys[k].quiet_default || s->hp[k] != s->tr->keys[k].def;
+}
+
 /* One key as "key=value" (enums by name, floats with %g). */
 static size_t put_key(char *buf, size_t cap, size_t len, const mu_tstep_t *s, int k) {
     const mu_hp_desc_t *d = &s->tr->keys[k];
@@ -105,9 +110,11 @@ static size_t describe_link(char *buf, size_t cap, size_t len, const mu_tstep_t 
     len = mu_str_append(buf, cap, len, "%s", s->tr->name);
     if (s->tr->n_keys == 0) return len;
     len = mu_str_append(buf, cap, len, "(");
-    for (int k = 0; k < s->tr->n_keys; k++) {
-        if (k) len = mu_str_append(buf, cap, len, ",");
+    for (int k = 0, first = 1; k < s->tr->n_keys; k++) {
+        if (!key_shown(s, k)) continue;
+        if (!first) len = mu_str_append(buf, cap, len, ",");
         len = put_key(buf, cap, len, s, k);
+        first = 0;
     }
     return mu_str_append(buf, cap, len, ")");
 }
@@ -130,7 +137,7 @@ int mu_chain_signature(const mu_tstep_t *links, int32_t n, char *buf, size_t cap
         len = mu_str_append(buf, cap, len, "%s%s", i ? ">" : "", s->tr->name);
         int first = 1;
         for (int k = 0; k < s->tr->n_keys; k++) {
-            if (!s->tr->keys[k].structural) continue;
+            if (!s->tr->keys[k].structural || !key_shown(s, k)) continue;
             len = mu_str_append(buf, cap, len, first ? "(" : ",");
             len = put_key(buf, cap, len, s, k);
             first = 0;

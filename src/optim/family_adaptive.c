@@ -43,7 +43,7 @@
      {MU_SRC_EPS, 1e-8f}}
 
 /* RMNP: aux AdamW with its own weight decay 0.1 while the matrix group has none (mode unbound) */
-#define RMNP_AUX_DECAY {&mu_tr_decay, {{"wd", MU_SRC_CONST, 0.1f}, {NULL, 0, 0}}}
+#define RMNP_AUX_DECAY {&mu_tr_decay, {{"wd", MU_SRC_CONST, 0.1f}, WD_MODE_BIND, {NULL, 0, 0}}}
 #define RMNP_AUX_GROUPS \
     DECAY_SPLIT_GROUPS("aux_decay", "aux_no_decay", ROLES_AUX, MU_SRC_AUX_LR, RMNP_AUX_DECAY, ADAM_LINK), {.name = NULL}
 #define RMNP_DEFAULTS                                                                                          \

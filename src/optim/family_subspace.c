@@ -18,7 +18,7 @@
     {&mu_tr_subspace_cosmos,                                                                           \
      {{"b1", MU_SRC_BETA1, 0}, {"b2", MU_SRC_BETA2, 0}, {"eps", MU_SRC_EPS, 0}, {"rank", MU_SRC_CONST, 64}, \
       {"gamma", MU_SRC_CONST, 0.2f}, SPLIT_BIND}}
-#define DECAY_POST_LINK {&mu_tr_decay, {{"wd", MU_SRC_WD, 0}, {"mode", MU_SRC_CONST, 1}, {NULL, 0, 0}}}
+#define DECAY_POST_LINK {&mu_tr_decay, {{"wd", MU_SRC_WD, 0}, {"mode", MU_SRC_CONST, 1}, WD_MODE_BIND, {NULL, 0, 0}}}
 
 static const mu_preset_t presets[] = {
     {

@@ -53,6 +53,7 @@ float mu_src_value(mu_src_t src, const mu_optim_config_t *cfg, const mu_preset_t
     case MU_SRC_POWER_ITERS: return cfg->power_iters > 0 ? (float)cfg->power_iters : NAN;
     case MU_SRC_ADAPTIVE: return (float)cfg->adaptive;
     case MU_SRC_KAPPA: return cfg->kappa > 0 ? cfg->kappa : NAN;
+    case MU_SRC_WD_MODE: return (float)cfg->wd_mode;
     default: return 0.0f;
     }
 }

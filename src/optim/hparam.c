@@ -37,6 +37,7 @@ static const char *src_name(mu_src_t s) {
     case MU_SRC_POWER_ITERS: return "--power-iters";
     case MU_SRC_ADAPTIVE: return "--adaptive";
     case MU_SRC_KAPPA: return "kappa";
+    case MU_SRC_WD_MODE: return "--wd-mode";
     default: return "config";
     }
 }

@@ -29,6 +29,7 @@
 
 #include "base/util.h"
 #include "muon/orth.h"
+#include "optim/probe.h"
 #include "optim/transform.h"
 
 enum { K_KIND = 0, K_RHO, K_LAYOUT, K_TIED_RHO, K_SPLIT, K_ORTH, K_L0, K_L1 };
@@ -121,6 +122,7 @@ static int lmo_unit(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, mu_para
                 return mu_set_error(rc, "optim lmo(%s) on '%s' view %lld: %s", kind_names[kind], p->name,
                                     (long long)v, why);
             }
+            if (ctx->probe) MU_TRY(mu_probe_orth(ctx->probe, ctx->gemm, p, v * r, X, r, c));  // diag steps only
         }
         // shape factor from the logical matrix in its Linear view (a table is transposed)
         mu_param_views(p, split, MU_VIEW_LOGICAL, &lm, &ln);

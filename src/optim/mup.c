@@ -13,7 +13,8 @@
  * (orth, lmo, spectral_renorm, shape_scale, cosmos) makes it ORTH, else an entry-wise
  * normalising link (adam, sign, elem_moment, row_moment, conda) makes it ADAM, else SGD.
  * Decoupled weight decay uses the same scaled LR (W <- (1 - η_g λ) W, PyTorch convention),
- * so under μP+AdamW the hidden shrink follows η/m. A tied wte/head takes the embed row. */
+ * so under μP+AdamW the hidden shrink follows η/m; wd_mode independent (decay.c) uses the
+ * schedule factor alone and ignores these multipliers. A tied wte/head takes the embed row. */
 #include <math.h>
 
 #include "base/util.h"

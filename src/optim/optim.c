@@ -10,6 +10,7 @@
 
 #include "base/util.h"
 #include "optim/optim_impl.h"
+#include "optim/probe.h"
 
 mu_optim_config_t mu_optim_config_default(void) {
     mu_optim_config_t c = {
@@ -17,6 +18,7 @@ mu_optim_config_t mu_optim_config_default(void) {
         .lr = 1e-3f,
         .aux_lr = 0.0f,
         .weight_decay = 0.1f,
+        .wd_mode = MU_WD_DECOUPLED,
         .beta1 = 0.9f,
         .beta2 = 0.95f,
         .eps = 1e-8f,
@@ -62,6 +64,14 @@ int mu_optim_scale_parse(const char *s, int32_t *out) {
     return parse_name(s, names, "optim.scale_mode", out);
 }
 
+const char *const mu_wd_mode_names[] = {"decoupled", "independent", NULL};
+
+int mu_optim_wd_mode_parse(const char *s, int32_t *out) { return parse_name(s, mu_wd_mode_names, "optim.wd_mode", out); }
+
+const char *mu_optim_wd_mode_name(int32_t mode) {
+    return mode >= MU_WD_DECOUPLED && mode <= MU_WD_INDEPENDENT ? mu_wd_mode_names[mode] : "invalid";
+}
+
 int mu_optim_presets(char *buf, size_t cap) { return mu_preset_list(buf, cap); }
 
 int mu_optim_config_for_preset(const char *preset, mu_optim_config_t *out) {
@@ -94,6 +104,7 @@ int mu_optim_config_for_preset(const char *preset, mu_optim_config_t *out) {
         case MU_SRC_POWER_ITERS: c.power_iters = (int32_t)v; break;
         case MU_SRC_ADAPTIVE: c.adaptive = (int32_t)v; break;
         case MU_SRC_KAPPA: c.kappa = v; break;
+        case MU_SRC_WD_MODE: c.wd_mode = (int32_t)v; break;
         default: break;
         }
     }
@@ -107,6 +118,8 @@ static int check_config(const mu_optim_config_t *c) {
     MU_REQUIRE(isfinite(c->aux_lr), "optim.aux_lr = %g: must be finite", (double)c->aux_lr);
     MU_REQUIRE(isfinite(c->weight_decay) && c->weight_decay >= 0,
                "optim.weight_decay = %g: must be finite and >= 0", (double)c->weight_decay);
+    MU_REQUIRE(c->wd_mode == MU_WD_DECOUPLED || c->wd_mode == MU_WD_INDEPENDENT,
+               "optim.wd_mode = %d: must be 0 (decoupled) or 1 (independent)", c->wd_mode);
     MU_REQUIRE(c->beta1 >= 0 && c->beta1 < 1, "optim.beta1 = %g: must be in [0, 1)", (double)c->beta1);
     MU_REQUIRE(c->beta2 >= 0 && c->beta2 < 1, "optim.beta2 = %g: must be in [0, 1)", (double)c->beta2);
     MU_REQUIRE(isfinite(c->eps) && c->eps >= 0, "optim.eps = %g: must be finite and >= 0", (double)c->eps);
@@ -235,6 +248,7 @@ void mu_optim_free(mu_optim_t *o) {
     free(o->state);
     free(o->U);
     free(o->scratch);
+    mu_probe_free(o->probe);
     free(o);
 }
 
@@ -242,7 +256,11 @@ int mu_optim_step(mu_optim_t *o, float lr_factor) {
     MU_REQUIRE(o, "mu_optim_step: optimizer is NULL");
     MU_REQUIRE(isfinite(lr_factor) && lr_factor >= 0, "mu_optim_step: lr_factor = %g: must be finite and >= 0",
                (double)lr_factor);
-    mu_tctx_t ctx = {.t = o->steps + 1, .scratch = o->scratch, .gemm = o->gemm};
+    mu_tctx_t ctx = {.t = o->steps + 1, .lr_factor = lr_factor, .scratch = o->scratch, .gemm = o->gemm};
+    if (o->probe_on) {  // diagnostics: links record into the probe during this step
+        mu_probe_clear(o->probe);
+        ctx.probe = o->probe;
+    }
     for (int32_t g = 0; g < o->n_groups; g++) {
         const mu_group_t *G = &o->groups[g];
         ctx.lr = G->lr * lr_factor;
@@ -297,8 +315,7 @@ int mu_optim_param_rates(const mu_optim_t *o, float lr_factor, float *lr, float 
             float l = G->lr * lr_factor * (G->lr_mult ? G->lr_mult[j] : 1.0f);
             int32_t i = G->members[j];
             lr[i] = l;
-            if (dec) decay[i] = (int)dec->hp[mu_tstep_key(dec, "mode")] == 2 ? 1.0f - l
-                                                                               : 1.0f - l * dec->hp[mu_tstep_key(dec, "wd")];
+            if (dec) decay[i] = mu_decay_factor(dec, l, lr_factor);  // the very factor decay.c applies
         }
     }
     return MU_OK;

@@ -35,7 +35,8 @@ typedef enum {
     MU_SRC_SCALE,
     MU_SRC_POWER_ITERS,
     MU_SRC_ADAPTIVE,
-    MU_SRC_KAPPA
+    MU_SRC_KAPPA,
+    MU_SRC_WD_MODE     /* cfg->wd_mode (decay links of every preset) */
 } mu_src_t;
 
 typedef struct {
@@ -132,6 +133,8 @@ struct mu_optim {
     float *U;                  /* working update buffer, max numel floats */
     float *scratch;            /* max scratch_size floats (NULL when no link needs it) */
     int64_t steps;             /* steps done */
+    struct mu_probe *probe;    /* diagnostics tap (probe.h), created by mu_optim_probe; NULL until then */
+    int32_t probe_on;          /* 1: the next steps run with ctx.probe set */
 };
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "base/util.h"
 #include "muon/orth.h"
+#include "optim/probe.h"
 #include "optim/transform.h"
 
 enum { K_KIND = 0, K_STEPS = 1, K_PREC = 2, K_SPLIT = 3 };
@@ -70,6 +71,7 @@ static int orth_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, floa
             return mu_set_error(rc, "optim orth(%s) on '%s' view %lld (%lld x %lld): %s", kind_names[oc.kind],
                                 p->name, (long long)v, (long long)r, (long long)c, why);
         }
+        if (ctx->probe) MU_TRY(mu_probe_orth(ctx->probe, ctx->gemm, p, v * r, X, r, c));  // diag steps only
     }
     return MU_OK;
 }

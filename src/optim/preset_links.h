@@ -10,8 +10,9 @@
 #define ADAM_LINK                                                                        \
     {&mu_tr_adam,                                                                        \
      {{"b1", MU_SRC_BETA1, 0}, {"b2", MU_SRC_BETA2, 0}, {"eps", MU_SRC_EPS, 0}, {NULL, 0, 0}}}
-/* decay (mode lr), wd bound to `src` (MU_SRC_CONST: the value wd) */
-#define DECAY_LINK(src, wd) {&mu_tr_decay, {{"wd", src, wd}, {"mode", MU_SRC_CONST, 0}, {NULL, 0, 0}}}
+/* decay (mode lr), wd bound to `src` (MU_SRC_CONST: the value wd), wd_mode to the config */
+#define WD_MODE_BIND {"wd_mode", MU_SRC_WD_MODE, 0}
+#define DECAY_LINK(src, wd) {&mu_tr_decay, {{"wd", src, wd}, {"mode", MU_SRC_CONST, 0}, WD_MODE_BIND, {NULL, 0, 0}}}
 #define DECAY_LR_LINK DECAY_LINK(MU_SRC_WD, 0)
 #define SUM_LINK \
     {&mu_tr_sum, {{"beta", MU_SRC_MOMENTUM, 0}, {"nesterov", MU_SRC_NESTEROV, 0}, {NULL, 0, 0}}}
@@ -56,7 +57,7 @@
 #define ADAPTIVE_LINK                                                                              \
     {&mu_tr_adaptive,                                                                              \
      {{"on", MU_SRC_ADAPTIVE, 0}, {"kappa", MU_SRC_KAPPA, 1}, {"wd", MU_SRC_WD, 0}, SPLIT_BIND, \
-      {NULL, 0, 0}}}
+      WD_MODE_BIND, {NULL, 0, 0}}}
 #define MATRIX_GROUP(...) \
     {.name = "matrix", .roles = MU_ROLEBIT(MU_ROLE_HIDDEN), .decay = MU_SEL_ANY, .lr_src = MU_SRC_LR, \
      .lr_mult = 1.0f, .chain = {__VA_ARGS__, DECAY_LR_LINK, APPLY_LINK, END_LINK}}

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "muon/gemm.h"
+#include "muon/optim.h"
 #include "muon/param.h"
 
 #define MU_TR_MAX_KEYS 8    /* hyperparameters per transform */
@@ -41,6 +42,8 @@ typedef struct {
     float lo, hi;                /* valid range, lo <= x <= hi (x < hi when hi_open) */
     int32_t hi_open;
     int32_t structural;          /* part of the chain signature */
+    int32_t quiet_default;       /* printed (describe, signature) only when not at its default:
+                                    keys added after checkpoints existed keep old signatures valid */
     const char *const *names;    /* MU_HP_ENUM: NULL-terminated value names */
 } mu_hp_desc_t;
 
@@ -50,10 +53,12 @@ typedef struct {
 
 /* Per-call context shared by every link of a chain. */
 typedef struct {
-    float lr;                    /* scheduled LR of the group: base lr x lr_factor */
+    float lr;                    /* scheduled LR of the member: base lr x lr_factor (x μP multiplier) */
+    float lr_factor;             /* the schedule factor η_t/η_0 of this step (mu_optim_step's lr_factor) */
     int64_t t;                   /* 1-based step count of the optimizer */
     float *scratch;              /* >= max scratch_size floats, free for any link */
     mu_gemm_ctx_t *gemm;         /* may be NULL (elementwise presets) */
+    struct mu_probe *probe;      /* diagnostics tap (optim/probe.h) on probed steps, else NULL */
 } mu_tctx_t;
 
 typedef struct mu_tstep mu_tstep_t;
@@ -86,7 +91,7 @@ struct mu_tstep {
 extern const mu_transform_t mu_tr_ema;    /* momentum.c: M <- bM + (1-b)U          */
 extern const mu_transform_t mu_tr_sum;    /* momentum.c: M <- bM + U               */
 extern const mu_transform_t mu_tr_adam;   /* adam.c: bias-corrected m/(sqrt(v)+eps) */
-extern const mu_transform_t mu_tr_decay;  /* decay.c: W <- (1 - lr*wd) W           */
+extern const mu_transform_t mu_tr_decay;  /* decay.c: W <- (1 - lr*wd) W (or f*wd)  */
 extern const mu_transform_t mu_tr_apply;  /* apply.c: W <- W - lr*U                */
 extern const mu_transform_t mu_tr_scale;  /* scale.c: U <- a*U                     */
 extern const mu_transform_t mu_tr_orth;   /* orthogonalize.c: U <- orth(U) per view */
@@ -108,6 +113,12 @@ extern const mu_transform_t mu_tr_row_normalize; /* row_normalize.c: unit-norm r
 extern const mu_transform_t mu_tr_nuclear_scale; /* nuclear_scale.c: U <- <ref,U> U (PolarGrad) */
 extern const mu_transform_t mu_tr_subspace_conda;  /* subspace_conda.c: Conda rotated-basis Adam */
 extern const mu_transform_t mu_tr_subspace_cosmos; /* subspace_cosmos.c: COSMOS subspace Adam + residual ns5 */
+
+/* ---- decay.c: the weight-decay factor, shared with mu_optim_param_rates ---- */
+extern const char *const mu_wd_mode_names[];  /* "decoupled", "independent", NULL (optim.c) */
+/* ρ of a decay link for a member with scheduled LR lr at schedule factor lr_factor:
+ * 1 - lr·wd (decoupled), 1 - lr_factor·wd (independent), 1 - lr (mode scion). */
+float mu_decay_factor(const mu_tstep_t *s, float lr, float lr_factor);
 
 /* ---- views.c: how a matrix transform cuts a parameter into matrices ----
  * split (the `split` key of matrix transforms, config qkv_split):

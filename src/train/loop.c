@@ -293,6 +293,9 @@ static void write_provenance(run_t *r) {
 static int one_step(run_t *r, float *loss_out, float *gnorm_out, float *lr_out) {
     const mu_train_config_t *c = r->c;
     int32_t B = c->batch, T = c->model.seq_len, A = c->grad_accum;
+    /* diagnostics every diag_every steps (muon/diag.h): nothing of them runs on other steps */
+    const int diag_now = r->diag && (r->step + 1) % c->diag_every == 0;
+    if (diag_now) mu_diag_reset(r->diag);
     mu_gpt_zero_grad(r->model);
     double loss_sum = 0;
     for (int32_t micro = 0; micro < A; micro++) {
@@ -300,6 +303,9 @@ static int one_step(run_t *r, float *loss_out, float *gnorm_out, float *lr_out) 
         mu_gpt_set_train(r->model, 1, c->seed, (uint64_t)r->step, (uint64_t)micro);
         float l;
         MU_TRY(mu_gpt_forward(r->model, r->x, r->y, B, T, &l));
+        /* activation RMS per module and the largest attention logit per layer (src/model/stats.c)
+         * of the step's last micro-batch: read from the forward's activations, before the backward */
+        if (diag_now && micro == A - 1) MU_TRY(mu_diag_module_stats(r->diag, r->model));
         MU_TRY(mu_gpt_backward(r->model, 1.0f / (float)A));
         loss_sum += l;
     }
@@ -309,6 +315,7 @@ static int one_step(run_t *r, float *loss_out, float *gnorm_out, float *lr_out) 
         return mu_set_error(MU_ENONFINITE, "loss is %g at step %lld: the run diverged (try a lower --lr)", loss,
                             (long long)r->step + 1);
     float gnorm = 0;
+    if (diag_now) MU_TRY(mu_diag_group_norms(r->diag, r->opt)); /* ‖G_g‖_F per group, before clipping */
     int rc = mu_optim_clip_grad(mu_gpt_params(r->model), mu_gpt_n_params(r->model), c->grad_clip, &gnorm);
     *gnorm_out = gnorm;
     if (rc == MU_ENONFINITE)
@@ -319,12 +326,18 @@ static int one_step(run_t *r, float *loss_out, float *gnorm_out, float *lr_out) 
     s.total = c->steps;
     float f = mu_schedule_factor(&s, r->step);
     *lr_out = c->optim.lr * f;
-    int diag_now = r->diag && (r->step + 1) % c->diag_every == 0;
-    if (diag_now) MU_TRY(mu_diag_snapshot(r->diag));
-    MU_TRY(mu_optim_step(r->opt, f));
+    if (diag_now) {
+        MU_TRY(mu_diag_snapshot(r->diag));
+        MU_TRY(mu_optim_probe(r->opt, 1)); /* orth links record ‖O Oᵀ − I‖_F during this step */
+    }
+    rc = mu_optim_step(r->opt, f);
+    if (diag_now) mu_optim_probe(r->opt, 0);
+    MU_TRY(rc);
     if (diag_now) { /* ‖W‖₂, ‖ΔW‖₂ and their μP ratios of every hidden matrix, logged with this step */
         MU_TRY(mu_optim_param_rates(r->opt, f, r->diag_lr, r->diag_decay));
         MU_TRY(mu_diag_measure(r->diag, r->diag_lr, r->diag_decay));
+        MU_TRY(mu_diag_orth(r->diag, r->opt));
+        if (c->diag_quantiles) MU_TRY(mu_diag_quantiles(r->diag, r->opt)); /* one SVD per matrix */
         MU_TRY(mu_diag_json(r->diag, r->diag_json, DIAG_JSON_CAP));
     }
     r->step++;
@@ -434,6 +447,10 @@ int mu_train_run(const mu_train_config_t *c, mu_progress_fn cb, void *user, mu_t
     MU_REQUIRE(c->batch > 0 && c->grad_accum > 0, "batch (%d) and grad_accum (%d) must be positive", c->batch,
                c->grad_accum);
     MU_REQUIRE(c->steps > 0, "steps must be positive (got %lld)", (long long)c->steps);
+    MU_REQUIRE(c->diag_every >= 0 && c->diag_iters >= 0, "diag_every (%lld) and diag_iters (%d) must be >= 0",
+               (long long)c->diag_every, (int)c->diag_iters);
+    MU_REQUIRE(c->diag_quantiles == 0 || c->diag_quantiles == 1, "diag_quantiles = %d: must be 0 or 1",
+               (int)c->diag_quantiles);
     MU_TRY(mu_gpt_config_check(&c->model));
     stop_requested = 0;
     MU_TRY(mu_threads_set(c->threads));
