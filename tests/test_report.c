@@ -236,6 +236,100 @@ static void test_metrics_series(void **s) {
     assert_true(mu_metrics_series(path, "step", "loss", &x, &y, &n) < 0);
 }
 
+/* Nested keys: '/' paths into objects, member listing of the first line holding the object */
+static void test_metrics_nested(void **s) {
+    char dir[256], path[512];
+    mu_test_tmpdir(dir, sizeof dir, "report-nested");
+    snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
+    write_text(path, "{\"step\":1,\"loss\":3}\n"
+                     "{\"step\":10,\"diag\":{\"mats\":{\"a.w\":{\"r_w\":1.5},\"b\":{\"r_w\":2}}}}\n"
+                     "{\"step\":20,\"diag\":{\"mats\":{\"a.w\":{\"r_w\":1.25},\"b\":{\"r_w\":null}}}}\n");
+    double *x, *y;
+    int64_t n;
+    assert_int_equal(mu_metrics_series(path, "step", "diag/mats/a.w/r_w", &x, &y, &n), MU_OK);
+    assert_int_equal(n, 2);
+    assert_close(x[1], 20, 0, 0);
+    assert_close(y[1], 1.25, 0, 0);
+    free(x), free(y);
+    assert_int_equal(mu_metrics_series(path, "step", "diag/mats/b/r_w", &x, &y, &n), MU_OK);
+    assert_int_equal(n, 1); /* null is not a number */
+    free(x), free(y);
+    assert_int_equal(mu_metrics_series(path, "step", "diag/mats/zz/r_w", &x, &y, &n), MU_OK);
+    assert_int_equal(n, 0);
+    free(x), free(y);
+    char **names;
+    int32_t k;
+    assert_int_equal(mu_metrics_keys(path, "diag/mats", &names, &k), MU_OK);
+    assert_int_equal(k, 2);
+    assert_string_equal(names[0], "a.w");
+    assert_string_equal(names[1], "b");
+    mu_metrics_keys_free(names, k);
+    assert_int_equal(mu_metrics_keys(path, "nothing/here", &names, &k), MU_OK);
+    assert_int_equal(k, 0);
+    mu_metrics_keys_free(names, k);
+    assert_int_equal(mu_metrics_keys(NULL, "x", &names, &k), MU_EINVAL);
+}
+
+/* `muon report spectral`: ranges, |r_dW - 1|, overlay across runs and --check's exit status */
+static void test_cli_spectral(void **s) {
+    const char *bin = getenv("MUON_BIN");
+    if (!bin) skip();
+    char dir[256], path[512], cmd[2048];
+    mu_test_tmpdir(dir, sizeof dir, "report-spectral");
+    for (int r = 0; r < 2; r++) { /* run r: r_W = (1 + r) * (1 + step/100), r_dW = 1 + 0.01 r */
+        snprintf(path, sizeof path, "%s/w%d", dir, r);
+        assert_int_equal(mu_mkdir_p(path), MU_OK);
+        snprintf(path, sizeof path, "%s/w%d/metrics.jsonl", dir, r);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        for (int t = 10; t <= 50; t += 10)
+            fprintf(f, "{\"step\":%d,\"loss\":1,\"diag\":{\"iters\":10,\"mats\":{\"transformer.h.0.mlp.c_fc.weight\":"
+                       "{\"r_w\":%g,\"r_dw\":%g}}}}\n", t, (1 + r) * (1 + t / 100.0), 1 + 0.01 * r);
+        fclose(f);
+    }
+    snprintf(cmd, sizeof cmd, "cd %s && timeout 60 %s report spectral w0 w1 --out s.svg --csv s.csv > out.txt 2>&1",
+             dir, bin);
+    assert_int_equal(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/s.csv", dir);
+    char *csv;
+    size_t len;
+    assert_int_equal(mu_file_read_all(path, (void **)&csv, &len), MU_OK);
+    assert_non_null(strstr(csv, "w0,transformer.h.0.mlp.c_fc.weight,1.1,1.5,0\n"));
+    assert_non_null(strstr(csv, "w1,transformer.h.0.mlp.c_fc.weight,2.2,3,0.01\n"));
+    free(csv);
+    snprintf(path, sizeof path, "%s/out.txt", dir);
+    assert_int_equal(mu_file_read_all(path, (void **)&csv, &len), MU_OK);
+    assert_non_null(strstr(csv, "max/min of r_W across runs: 2.000"));
+    free(csv);
+    snprintf(path, sizeof path, "%s/s.svg", dir);
+    char *svg;
+    assert_int_equal(mu_file_read_all(path, (void **)&svg, &len), MU_OK);
+    assert_true(balanced(svg));
+    assert_int_equal(count(svg, "<polyline"), 4); /* 2 panels x 2 runs */
+    free(svg);
+    /* --check: overlay 2.0 passes at the default bound 2, fails at 1.5; r_dW tolerance 0.005 fails */
+    snprintf(cmd, sizeof cmd, "cd %s && timeout 60 %s report spectral w0 w1 --out s.svg --check >/dev/null 2>&1", dir, bin);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "cd %s && timeout 60 %s report spectral w0 w1 --out s.svg --check --overlay 1.5 "
+             ">/dev/null 2>&1", dir, bin);
+    int st = system(cmd);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+    snprintf(cmd, sizeof cmd, "cd %s && timeout 60 %s report spectral w0 --out s.svg --check --rdw-tol 0.005 "
+             ">/dev/null 2>&1", dir, bin);
+    assert_int_equal(system(cmd), 0); /* w0 alone: r_dW exactly 1 */
+    snprintf(cmd, sizeof cmd, "cd %s && timeout 60 %s report spectral w1 --out s.svg --check --rdw-tol 0.005 "
+             ">/dev/null 2>&1", dir, bin);
+    st = system(cmd);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+    /* a run without diagnostics is an error naming the remedy */
+    snprintf(path, sizeof path, "%s/plain", dir);
+    assert_int_equal(mu_mkdir_p(path), MU_OK);
+    snprintf(path, sizeof path, "%s/plain/metrics.jsonl", dir);
+    write_text(path, "{\"step\":1,\"loss\":2}\n");
+    snprintf(cmd, sizeof cmd, "cd %s && timeout 60 %s report spectral plain 2>&1 | grep -q diag-every", dir, bin);
+    assert_int_equal(system(cmd), 0);
+}
+
 /* `muon report curves` on two generated runs: one SVG, two curves, legend = directory names */
 static void test_cli_curves(void **s) {
     const char *bin = getenv("MUON_BIN");
@@ -286,6 +380,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_structure_two_panels), cmocka_unit_test(test_log2_axis),
         cmocka_unit_test(test_log10_axis),           cmocka_unit_test(test_escape_and_limits),
         cmocka_unit_test(test_metrics_series),       cmocka_unit_test(test_cli_curves),
+        cmocka_unit_test(test_metrics_nested),       cmocka_unit_test(test_cli_spectral),
     };
     if (argc > 1) cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests_name(__FILE__, group, NULL, NULL);

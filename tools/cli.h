@@ -17,6 +17,11 @@ int cmd_export(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_coordcheck(int argc, char **argv);
 
+/* `muon report spectral` (report_spectral.c), dispatched by cmd_report. */
+int cmd_report_spectral(int argc, char **argv);
+/* Last path component without trailing slashes ("runs/a/" -> "a"). */
+void cli_base_name(const char *path, char *out, size_t cap);
+
 /* Print "muon <cmd>: <mu_last_error()>" to stderr and return 1. */
 int cli_fail(const char *cmd, int rc);
 

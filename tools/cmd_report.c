@@ -16,8 +16,7 @@ static const char *usage_text =
     "One SVG with a curve per run directory (legend = the directory name), read from\n"
     "RUN_DIR/metrics.jsonl: every line holding both the x and the y field is a point.\n";
 
-/* Last path component without trailing slashes ("runs/a/" -> "a"). */
-static void base_name(const char *path, char *out, size_t cap) {
+void cli_base_name(const char *path, char *out, size_t cap) {
     size_t n = strlen(path);
     while (n > 1 && path[n - 1] == '/') n--;
     size_t b = n;
@@ -70,7 +69,7 @@ static int curves(int argc, char **argv) {
             break;
         }
         if (n == 0) fprintf(stderr, "muon report curves: %s: no line holds both '%s' and '%s'\n", path, xkey, ykey);
-        base_name(dirs[i], names[i], sizeof names[i]);
+        cli_base_name(dirs[i], names[i], sizeof names[i]);
         se[n_se++] = (mu_plot_series_t){.label = names[i], .x = x, .y = y, .n = n};
     }
     if (rc == 0) {
@@ -94,10 +93,12 @@ static int curves(int argc, char **argv) {
 
 int cmd_report(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        printf("usage: muon report <what> [options]\n\n  curves   loss curves of run directories as SVG\n");
+        printf("usage: muon report <what> [options]\n\n  curves     loss curves of run directories as SVG\n"
+               "  spectral   r_W and r_dW of every hidden matrix vs step (runs with --diag-every)\n");
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "curves")) return curves(argc - 1, argv + 1);
-    fprintf(stderr, "muon report: unknown report '%s' (known: curves)\n", argv[1]);
+    if (!strcmp(argv[1], "spectral")) return cmd_report_spectral(argc - 1, argv + 1);
+    fprintf(stderr, "muon report: unknown report '%s' (known: curves, spectral)\n", argv[1]);
     return 2;
 }

@@ -74,10 +74,16 @@ MU_API int mu_plot_svg_write(const mu_plot_figure_t *f, /* figure to draw */
 /* Read (xkey, ykey) pairs from a metrics.jsonl file: *x and *y are malloc'd arrays of *n
  * values (caller frees both). A line whose ykey or xkey is missing or not a number is skipped;
  * a line that is not JSON fails with MU_EFORMAT naming file and line. */
-MU_API int mu_metrics_series(const char *path, /* metrics.jsonl */
+MU_API int mu_metrics_series(const char *path, /* metrics.jsonl (keys: see mu_metrics_keys) */
                              const char *xkey, /* "step", "elapsed_s", "tokens", ... */
                              const char *ykey, /* "loss", "val_loss", ... */
                              double **x, double **y, int64_t *n);
+/* A key is a member name ("loss") or a '/'-separated path into nested objects
+ * ("diag/mats/transformer.h.0.mlp.c_fc.weight/r_w"). mu_metrics_keys lists the member names
+ * of the object at KEY in the first line that holds one (*names malloc'd, *n = 0 when no
+ * line does); free them with mu_metrics_keys_free. */
+MU_API int mu_metrics_keys(const char *path, const char *key, char ***names, int32_t *n);
+MU_API void mu_metrics_keys_free(char **names, int32_t n);
 
 /* ---- μTransfer summaries (transfer.c): optimal LR per width, drift, slope, bootstrap ----
  *
