@@ -159,6 +159,9 @@ def config_from_meta(meta, args):
     c = {}
     if "config" in meta:
         j = json.loads(meta["config"])
+        if str(j.get("param", "sp")).lower() in ("mup", "1"):
+            sys.exit("this file holds a μP model (param = mup): its multipliers are not plain GPT-2; "
+                     "write an equivalent file with `muon export --fold CKPT --out FILE` and load that")
         c = {"n_layer": j.get("n_layer"), "n_head": j.get("n_head"), "n_embd": j.get("n_embd", j.get("d_model")),
              "block_size": j.get("block_size", j.get("seq_len")), "vocab_size": j.get("vocab_size", j.get("vocab")),
              "bias": _flag(j.get("bias", True)), "tie": _flag(j.get("tie", True))}
