@@ -259,7 +259,7 @@ static void log_metrics(run_t *r, float loss, float lr, float gnorm, float val, 
     fprintf(r->metrics, "{\"step\":%lld,\"loss\":%.6g,\"lr\":%.6g,\"grad_norm\":%.6g,\"tokens\":%.0f,"
                         "\"elapsed_s\":%.3f,\"tokens_per_s\":%.1f",
             (long long)r->step, loss, lr, gnorm, r->tokens, r->train_s, tok_s);
-    if (!isnan(val)) fprintf(r->metrics, ",\"val_loss\":%.6g", val);
+    if (!isnan(val)) fprintf(r->metrics, ",\"val_loss\":%.9g", val);
     if (r->diag_json && r->diag_json[0]) {
         fprintf(r->metrics, ",\"diag\":%s", r->diag_json);
         r->diag_json[0] = 0;
