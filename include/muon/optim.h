@@ -110,6 +110,14 @@ MU_API void mu_optim_free(mu_optim_t *o);
 /* The μP LR multiplier applied to registry record `index` (1 under SP). */
 MU_API float mu_optim_param_lr_mult(const mu_optim_t *o, int32_t index);
 MU_API int mu_optim_step(mu_optim_t *o, float lr_factor);
+/* Look-ahead gradients (MARS exact mode, `--opt GROUP.grad_diff.mode=exact`; docs/optimizers-lmo.md):
+ * mu_optim_wants_lookahead is 1 when some link needs one every step. Then, before each
+ * mu_optim_step, the caller computes ∇f(W; ξ_next) — the NEXT step's batch at the CURRENT weights —
+ * into the registry's gradients (clipped like any gradient), calls mu_optim_lookahead (which copies
+ * them), zeroes the gradients and computes the current step's own gradient as usual. A step of
+ * such an optimizer without its look-ahead fails with MU_EINVAL. */
+MU_API int mu_optim_wants_lookahead(const mu_optim_t *o);
+MU_API int mu_optim_lookahead(mu_optim_t *o);
 MU_API int64_t mu_optim_steps_done(const mu_optim_t *o);
 MU_API int mu_optim_describe(const mu_optim_t *o, char *buf, size_t cap);
 /* Comma-separated preset names ("adamw, sgd"). */
@@ -152,6 +160,12 @@ MU_API int mu_optim_group_grad_norms(const mu_optim_t *o, double *norms);
  * the state of the first ema/sum link of its chain, else Adam's first moment m. MU_EINVAL when
  * its chain keeps none (sign-only, LMO without momentum...). */
 MU_API int mu_optim_momentum(const mu_optim_t *o, int32_t index, const float **out);
+/* The live state of the first link named `transform` in the chain of registry record `index`
+ * (*out, *n floats; *n may be 0). Layouts are documented per transform (docs/optimizers*.md),
+ * e.g. Gluon's (L0, L1) estimates in lmo's state, the noise statistic of layer_lr. MU_EINVAL
+ * when the chain has no such (unfused) link. */
+MU_API int mu_optim_link_state(const mu_optim_t *o, int32_t index, const char *transform, const float **out,
+                               size_t *n);
 /* Probe on (1) / off (0): while on, every mu_optim_step records, for each view an orth link
  * (or a spectral LMO) orthogonalizes, e = ‖O Oᵀ − I‖²_F with the Gram on the short side r
  * (one syrk per view: about r²·max(d_out, d_in) flops; nothing at all while off). */

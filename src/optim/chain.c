@@ -1,5 +1,6 @@
 /* chain.c — runs a chain of transforms on one tensor; the transform registry;
- * hyperparameter validation and printing shared by every transform. */
+ * hyperparameter validation and printing shared by every transform; the chain-level
+ * behaviours of transform.h (fusion, group links, replay, LR scaling) and their checks. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -52,17 +53,35 @@ int mu_tstep_set(mu_tstep_t *s, const char *key, float v, const char *ctx) {
     return MU_OK;
 }
 
+/* ---- fusion: a link may stand in for the links right after it (transform `fuses`) ---- */
+
+int mu_chain_fused(const mu_tstep_t *links, int32_t n, int32_t i) {
+    for (int32_t j = 0; j < i && j < n; j++)
+        if (links[j].tr->fuses && !mu_chain_fused(links, n, j) && j + links[j].tr->fuses(&links[j]) >= i) return 1;
+    return 0;
+}
+
+size_t mu_chain_link_state_size(const mu_tstep_t *links, int32_t n, int32_t i, const mu_param_t *p) {
+    const mu_tstep_t *s = &links[i];
+    if (!s->tr->state_size || mu_chain_fused(links, n, i)) return 0;
+    return s->tr->state_size(s, p);
+}
+
+float *mu_chain_link_state(const mu_tstep_t *links, int32_t n, int32_t i, float *state, const mu_param_t *p) {
+    for (int32_t k = 0; k < i; k++) state += mu_chain_link_state_size(links, n, k, p);
+    return state;
+}
+
 size_t mu_chain_state_size(const mu_tstep_t *links, int32_t n, const mu_param_t *p) {
     size_t total = 0;
-    for (int32_t i = 0; i < n; i++)
-        if (links[i].tr->state_size) total += links[i].tr->state_size(&links[i], p);
+    for (int32_t i = 0; i < n; i++) total += mu_chain_link_state_size(links, n, i, p);
     return total;
 }
 
 size_t mu_chain_scratch_size(const mu_tstep_t *links, int32_t n, const mu_param_t *p) {
     size_t mx = 0;
     for (int32_t i = 0; i < n; i++) {
-        if (!links[i].tr->scratch_size) continue;
+        if (!links[i].tr->scratch_size || mu_chain_fused(links, n, i)) continue;
         size_t s = links[i].tr->scratch_size(&links[i], p);
         if (s > mx) mx = s;
     }
@@ -72,19 +91,66 @@ size_t mu_chain_scratch_size(const mu_tstep_t *links, int32_t n, const mu_param_
 void mu_chain_init(const mu_tstep_t *links, int32_t n, float *state, const mu_param_t *p) {
     for (int32_t i = 0; i < n; i++) {
         const mu_tstep_t *s = &links[i];
+        if (mu_chain_fused(links, n, i)) continue;
         if (s->tr->init) s->tr->init(s, state, p);
-        if (s->tr->state_size) state += s->tr->state_size(s, p);
+        state += mu_chain_link_state_size(links, n, i, p);
     }
 }
 
-/* Run the links in order; link i's state follows link i-1's in the arena. */
+/* Links [from, to) in order; link i's state follows link i-1's in the member's block. */
+int mu_chain_run_links(const mu_tstep_t *links, int32_t n, int32_t from, int32_t to, mu_tctx_t *ctx, float *U,
+                       float *state, mu_param_t *p, int replay) {
+    state = mu_chain_link_state(links, n, from, state, p);
+    for (int32_t i = from; i < to; i++) {
+        const mu_tstep_t *s = &links[i];
+        if (mu_chain_fused(links, n, i)) continue;
+        if (replay) {
+            if (!s->tr->replay)
+                return mu_set_error(MU_EINVAL, "optim: link '%s' cannot replay (it may not precede a group link)",
+                                    s->tr->name);
+            MU_TRY(s->tr->replay(s, ctx, U, state, p));
+        } else {
+            MU_TRY(s->tr->update(s, ctx, U, state, p));
+        }
+        if (s->tr->lr_scale) ctx->lr *= s->tr->lr_scale(s, state, p);  // η_l = η · factor (layer_lr)
+        state += mu_chain_link_state_size(links, n, i, p);
+    }
+    return MU_OK;
+}
+
 int mu_chain_run(const mu_tstep_t *links, int32_t n, const mu_tctx_t *ctx, float *U, float *state,
                  mu_param_t *p) {
+    mu_tctx_t c = *ctx;
+    return mu_chain_run_links(links, n, 0, n, &c, U, state, p, 0);
+}
+
+int32_t mu_chain_group_link(const mu_tstep_t *links, int32_t n) {
+    for (int32_t i = 0; i < n; i++)
+        if (links[i].tr->reduce && !mu_chain_fused(links, n, i)) return i;
+    return -1;
+}
+
+int mu_chain_check(const mu_tstep_t *links, int32_t n, const char *who) {
+    int32_t group = -1;
     for (int32_t i = 0; i < n; i++) {
         const mu_tstep_t *s = &links[i];
-        MU_TRY(s->tr->update(s, ctx, U, state, p));
-        if (s->tr->state_size) state += s->tr->state_size(s, p);
+        if (s->tr->check_chain) {
+            char w[160];
+            snprintf(w, sizeof w, "%s.%s", who, s->tr->name);
+            MU_TRY(s->tr->check_chain(links, n, i, w));
+        }
+        if (!s->tr->reduce || mu_chain_fused(links, n, i)) continue;
+        if (group >= 0)
+            return mu_set_error(MU_EINVAL, "%s: two group links (%s, %s): a chain runs in at most two passes", who,
+                                links[group].tr->name, s->tr->name);
+        group = i;
     }
+    for (int32_t i = 0; i < group; i++)
+        if (!links[i].tr->replay && !mu_chain_fused(links, n, i))
+            return mu_set_error(MU_EINVAL,
+                                "%s: link '%s' precedes the group link '%s' but cannot replay its output (pass 2 "
+                                "recomputes it from the state): move it after the group link",
+                                who, links[i].tr->name, links[group].tr->name);
     return MU_OK;
 }
 
@@ -123,7 +189,8 @@ int mu_chain_describe(const mu_tstep_t *links, int32_t n, float lr, char *buf, s
     size_t len = 0;
     if (cap) buf[0] = 0;
     for (int32_t i = 0; i < n; i++) {
-        if (i) len = mu_str_append(buf, cap, len, " -> ");
+        if (mu_chain_fused(links, n, i)) continue;
+        if (len) len = mu_str_append(buf, cap, len, " -> ");
         len = describe_link(buf, cap, len, &links[i], lr);
     }
     return MU_OK;
@@ -134,7 +201,8 @@ int mu_chain_signature(const mu_tstep_t *links, int32_t n, char *buf, size_t cap
     if (cap) buf[0] = 0;
     for (int32_t i = 0; i < n; i++) {
         const mu_tstep_t *s = &links[i];
-        len = mu_str_append(buf, cap, len, "%s%s", i ? ">" : "", s->tr->name);
+        if (mu_chain_fused(links, n, i)) continue;
+        len = mu_str_append(buf, cap, len, "%s%s", len ? ">" : "", s->tr->name);
         int first = 1;
         for (int k = 0; k < s->tr->n_keys; k++) {
             if (!s->tr->keys[k].structural || !key_shown(s, k)) continue;

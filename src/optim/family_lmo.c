@@ -1,14 +1,15 @@
 /* family_lmo.c — MARS (mars-adamw, mars-lion, mars-shampoo, mars-m), Lion, Scion
- * (scion, scion-unconstrained) and Gluon (optimizers-lmo.md §3, §4, §5, §14). Presets are
- * table rows built from preset_links.h pieces; the transforms this family introduces
- * (grad_diff, clip_frob, sign, lion_mix, lmo) live one per file and are listed here.
+ * (scion, scion-unconstrained), Gluon and the noise-adaptive LMO (optimizers-lmo.md §3, §4,
+ * §5, §10, §14). Presets are table rows built from preset_links.h pieces; the transforms this
+ * family introduces (grad_diff, clip_frob, sign, lion_mix, lmo, layer_lr) live one per file
+ * (lmo's oracles in lmo_oracle.c, Gluon's fit in hinge_fit.c) and are listed here.
  * docs/optimizers-lmo.md mirrors these rows.
  */
 #include "optim/family.h"
 #include "optim/preset_links.h"
 
 static const mu_transform_t *const transforms[] = {&mu_tr_grad_diff, &mu_tr_clip_frob, &mu_tr_sign, &mu_tr_lion_mix,
-                                                   &mu_tr_lmo};
+                                                   &mu_tr_lmo,       &mu_tr_layer_lr};
 
 /* ---- chain pieces of this family ---- */
 #define ROLES_2D (MU_ROLEBIT(MU_ROLE_EMBED) | MU_ROLEBIT(MU_ROLE_HIDDEN) | MU_ROLEBIT(MU_ROLE_HEAD))
@@ -51,6 +52,18 @@ static const mu_transform_t *const transforms[] = {&mu_tr_grad_diff, &mu_tr_clip
         LMO_GROUP("head", MU_ROLEBIT(MU_ROLE_HEAD), LMO_LINK(4, 0, 3000.0f, 0, 0), __VA_ARGS__),            \
         LMO_GROUP("vector", ROLES_1D, LMO_LINK(5, 0, 1.0f, 0, 0), __VA_ARGS__), {.name = NULL}
 #define SCION_DEFAULTS {{MU_SRC_LR, 3.6e-4f}, {MU_SRC_MOMENTUM, 0.9f}, {MU_SRC_WD, 0.0f}}
+
+/* Noise-adaptive LMO (§10, ours): layer_lr(noise) measures in the norm of the lmo after it
+ * (same kind/layout/tied_rho/split/orth: checked at init), then lmo -> decay(wd, lr) -> apply. */
+#define NOISE_LINK(kind, layout, tied_rho)                                                                  \
+    {&mu_tr_layer_lr,                                                                                       \
+     {{"rule", MU_SRC_CONST, 0}, {"b2", MU_SRC_CONST, 0.99f}, {"kind", MU_SRC_CONST, kind},                 \
+      {"layout", MU_SRC_CONST, layout}, {"tied_rho", MU_SRC_CONST, tied_rho}, SPLIT_BIND,                  \
+      {"orth", MU_SRC_ORTH_KIND, 0}, {NULL, 0, 0}}}
+#define NOISE_GROUP(name_, roles_, kind, layout, rho, tied_rho)                                               \
+    {.name = name_, .roles = roles_, .decay = MU_SEL_ANY, .lr_src = MU_SRC_LR, .lr_mult = 1.0f,               \
+     .chain = {EMA_LINK(MU_SRC_MOMENTUM), NOISE_LINK(kind, layout, tied_rho),                                 \
+               LMO_LINK(kind, layout, rho, tied_rho, 0), DECAY_LR_LINK, APPLY_LINK, END_LINK}}
 
 static const mu_preset_t presets[] = {
     {
@@ -140,6 +153,22 @@ static const mu_preset_t presets[] = {
                           END_LINK),
                 LMO_GROUP("head", MU_ROLEBIT(MU_ROLE_HEAD), LMO_LINK(4, 0, 1.0f, 0, 1.3f), APPLY_LINK, END_LINK),
                 LMO_GROUP("vector", ROLES_1D, LMO_LINK(5, 0, 1.0f, 0, 1.3f), APPLY_LINK, END_LINK),
+                {.name = NULL},
+            },
+    },
+    {
+        .name = "noise-adaptive-lmo",
+        .summary = "Noise-adaptive LMO (ours, LANTON-inspired): scion-unconstrained's groups with a per-layer lr "
+                   "lr*sqrt(min_j n_j / n_l), n = EMA of the squared dual norm of G - M",
+        .source = "Hao et al., LANTON, arXiv 2510.14009 (abstract only): our reconstruction of optimizers-lmo.md §10",
+        .confidence = "reconstruction",
+        .defaults = {{MU_SRC_LR, 3.6e-4f}, {MU_SRC_MOMENTUM, 0.95f}, {MU_SRC_WD, 0.0f}},
+        .groups =
+            {
+                NOISE_GROUP("hidden", MU_ROLEBIT(MU_ROLE_HIDDEN), 0, 0, 50.0f, 0),
+                NOISE_GROUP("embed", MU_ROLEBIT(MU_ROLE_EMBED), 2, 1, 1.0f, 3000.0f),
+                NOISE_GROUP("head", MU_ROLEBIT(MU_ROLE_HEAD), 4, 0, 3000.0f, 0),
+                NOISE_GROUP("vector", ROLES_1D, 5, 0, 1.0f, 0),
                 {.name = NULL},
             },
     },

@@ -239,8 +239,11 @@ int mu_optim_explain(const mu_optim_t *o, int32_t detail, char *buf, size_t cap)
         const double per = numel ? (double)floats / (double)numel : 0.0;
         if (!detail) {
             len = mu_str_append(buf, cap, len, "%s  %-13s %-22s %4.2f floats/elem  ", g ? "\n" : "", G->name, roles, per);
-            for (int32_t i = 0; i < G->n_links; i++)
-                len = mu_str_append(buf, cap, len, "%s%s", i ? " -> " : "", G->links[i].tr->name);
+            for (int32_t i = 0, first = 1; i < G->n_links; i++) {
+                if (mu_chain_fused(G->links, G->n_links, i)) continue;  // stood in for by a fusing link
+                len = mu_str_append(buf, cap, len, "%s%s", first ? "" : " -> ", G->links[i].tr->name);
+                first = 0;
+            }
             continue;
         }
         // the row's LR, to tell an --opt GROUP.lr override from the config's
@@ -255,7 +258,9 @@ int mu_optim_explain(const mu_optim_t *o, int32_t detail, char *buf, size_t cap)
                             lr_src, gs->lr_mult != 1.0f && G->lr == lr_row ? " x row multiplier" : "");
         for (int32_t i = 0; i < G->n_links; i++) {
             const mu_tstep_t *s = &G->links[i];
-            len = mu_str_append(buf, cap, len, "  %d. %s", i + 1, s->tr->name);
+            len = mu_str_append(buf, cap, len, "  %d. %s%s", i + 1, s->tr->name,
+                                mu_chain_fused(G->links, G->n_links, i) ? " (fused into an earlier link: no state, not run)"
+                                                                        : "");
             for (int k = 0; k < s->tr->n_keys; k++) {
                 const mu_hp_desc_t *d = &s->tr->keys[k];
                 const char *src;

@@ -1,178 +1,155 @@
-/* lmo.c — `lmo(kind, rho)`: Scion's per-group linear minimization oracle, with Gluon's
- * per-layer step rule (arXiv 2502.07529, LIONS-EPFL/scion; arXiv 2505.13416;
- * optimizers-lmo.md §4, §5). On the input D (the momentum), with the Linear view
- * (m, n) = (d_out, d_in) and eps = 1e-8:
+/* lmo.c — `lmo(kind, rho)`: Scion's per-group linear minimization oracle, with Gluon's per-layer
+ * step rule, Gluon's online (L0, L1) estimation and Scion's boundary initialization
+ * (arXiv 2502.07529, LIONS-EPFL/scion; arXiv 2505.13416; optimizers-lmo.md §4, §5). The
+ * oracles themselves (kinds, axes, dual norms) are in lmo_oracle.c (lmo.h).
  *
- *   spectral      sqrt(m/n) · orth(D)                 RMS -> RMS  (hidden)
- *   spectral_max  sqrt(max(1, m/n)) · orth(D)
- *   colnorm       column j: sqrt(m) · D_:j / (‖D_:j‖ + eps)     1 -> RMS  (untied embedding)
- *   rownorm       row i: D_i: / ((‖D_i:‖ + eps) · sqrt(n))      RMS -> ∞
- *   sign          sign(D) / n                         1 -> ∞  (head, tied embedding)
- *   bias_rms      D / (RMS(D) + eps)                  RMS  (gains, biases; any shape)
- *
- *   U' = rho · t · lmo(D)      t = 1, or with the Gluon rule (l0 + l1 > 0):
+ *   U' = rho · t · lmo(D)      D = the input (the momentum), rho = radius (tied_rho for a tied table)
+ *   t = 1, or with the Gluon rule (l0 + l1 > 0):
  *        t = Dn / (l0 + l1·Dn),   Dn = ⟨D, lmo(D)⟩ = dual norm of D  (t = 1/l1 when l0 = 0)
+ *   The dual norm is the LMO's own by-product (⟨D, sqrt(m/n)·orth(D)⟩ = sqrt(m/n)‖D‖_* for an
+ *   exact polar factor; Σ|D|/n for sign), so the rule costs O(mn), no extra orth.
  *
- * The dual norm is the LMO's own by-product (⟨D, sqrt(m/n)·orth(D)⟩ = sqrt(m/n)‖D‖_* for
- * an exact polar factor; Σ|D|/n for sign), so Gluon's layer_lr costs O(mn), no extra orth.
+ * est (Gluon's estimation, our reconstruction of its unspecified fit): per member and step k+1,
+ *   x = ‖G_{k+1}‖_*,  y = ‖G_{k+1} − G_k‖_* / ‖W_{k+1} − W_k‖     (dual norms in this link's norm)
+ *   with ‖W_{k+1} − W_k‖ = the previous step's length s_k = lr_k·rho·t_k (the primal norm of
+ *   rho·t·lmo(D) is rho·t for an exact oracle: no W_prev buffer), then (L0, L1) = mu_hinge_fit over
+ *   the last `window` pairs at quantile q. est = log keeps them in the state only; est = use steps
+ *   with them (t above) once 2 pairs exist (before: l0, l1). Costs two more oracle calls per step.
+ *   State (est != off): [G_prev (numel) | s_prev, pairs, next, L0, L1 | x (window) | y (window)].
  *
- * Axis: `layout` says how the tensor is stored. linear: (d_out, d_in) rows = output
- * neurons (Linear, head). table: an embedding stored (V, d), the transpose of its Linear
- * view (d, V) — colnorm then normalizes each token row to sqrt(d), sign divides by V.
- * A tied table (p->tied: the head reads it) takes the head rule when tied_rho > 0:
- * sign/d with radius tied_rho (§0: "the method's head rule wins").
- * Matrix kinds walk the views of views.c (fused qkv = three matrices under split = qkv).
- * U (numel); scratch: orth workspace (+ numel floats for the copy of D under the rule).
+ * init (Scion boundary init, `Scion.init()` of scion.py): at mu_optim_init, W <- rho · lmo(W) with
+ * the exact polar factor: W0 random (the model's init) gives a random semi-orthogonal matrix
+ * x rho·sqrt(m/n) (spectral), column-normalized Gaussian x rho (colnorm), random signs x rho/n
+ * (sign) — each on its ball's boundary. bias_rms keeps the model's init (the reference zeroes it).
+ *
+ * U (numel); scratch: oracle workspace (the exact one under init) + numel for the copy of D under
+ * a rule (2·numel with est).
  */
 #include <math.h>
 #include <stdio.h>
 
 #include "base/util.h"
 #include "muon/orth.h"
-#include "optim/probe.h"
-#include "optim/transform.h"
+#include "optim/lmo.h"
 
-enum { K_KIND = 0, K_RHO, K_LAYOUT, K_TIED_RHO, K_SPLIT, K_ORTH, K_L0, K_L1 };
-enum { L_SPECTRAL = 0, L_SPECTRAL_MAX, L_COLNORM, L_ROWNORM, L_SIGN, L_BIAS_RMS };
-enum { LAYOUT_LINEAR = 0, LAYOUT_TABLE = 1 };
+enum { K_KIND = 0, K_RHO, K_LAYOUT, K_TIED_RHO, K_SPLIT, K_ORTH, K_L0, K_L1, K_INIT, K_EST, K_Q, K_WINDOW };
+enum { EST_OFF = 0, EST_LOG = 1, EST_USE = 2 };
+enum { E_SPREV = 0, E_PAIRS, E_NEXT, E_L0, E_L1, E_HEAD };  // estimator scalars after G_prev
 
-#define LMO_EPS 1e-8
+static const char *const est_names[] = {"off", "log", "use", NULL};
 
-static const char *const kind_names[] = {"spectral", "spectral_max", "colnorm", "rownorm", "sign", "bias_rms", NULL};
-static const char *const layout_names[] = {"linear", "table", NULL};
-static const char *const orth_names[] = {"ns5", "pe", "cubic", "quintic", "exact", NULL};
-
+/* keys added after checkpoints existed are quiet: old signatures and describe lines are unchanged */
 static const mu_hp_desc_t keys[] = {
-    {.key = "kind", .type = MU_HP_ENUM, .def = 0.0f, .lo = 0.0f, .hi = 5.0f, .structural = 1, .names = kind_names},
+    MU_LMO_KIND_KEY,
     {.key = "rho", .type = MU_HP_FLOAT, .def = 1.0f, .lo = 0.0f, .hi = 1e9f},
-    {.key = "layout", .type = MU_HP_ENUM, .def = 0.0f, .lo = 0.0f, .hi = 1.0f, .structural = 1, .names = layout_names},
-    {.key = "tied_rho", .type = MU_HP_FLOAT, .def = 0.0f, .lo = 0.0f, .hi = 1e9f},
+    MU_LMO_LAYOUT_KEY,
+    MU_LMO_TIED_RHO_KEY,
     MU_HP_SPLIT_KEY,
-    {.key = "orth", .type = MU_HP_ENUM, .def = 0.0f, .lo = 0.0f, .hi = 4.0f, .structural = 1, .names = orth_names},
+    MU_LMO_ORTH_KEY,
     {.key = "l0", .type = MU_HP_FLOAT, .def = 0.0f, .lo = 0.0f, .hi = 1e9f},
     {.key = "l1", .type = MU_HP_FLOAT, .def = 0.0f, .lo = 0.0f, .hi = 1e9f},
+    {.key = "init", .type = MU_HP_INT, .def = 0.0f, .lo = 0.0f, .hi = 1.0f, .quiet_default = 1},
+    {.key = "est", .type = MU_HP_ENUM, .def = 0.0f, .lo = 0.0f, .hi = 2.0f, .structural = 1, .quiet_default = 1,
+     .names = est_names},
+    {.key = "q", .type = MU_HP_FLOAT, .def = 0.9f, .lo = 0.5f, .hi = 1.0f, .hi_open = 1, .quiet_default = 1},
+    {.key = "window", .type = MU_HP_INT, .def = 32.0f, .lo = 2.0f, .hi = 256.0f, .structural = 1, .quiet_default = 1},
 };
 
-/* The oracle this parameter gets: a tied table takes the head rule (sign, linear view). */
-static int eff_kind(const mu_tstep_t *s, const mu_param_t *p) {
-    return p->tied && s->hp[K_TIED_RHO] > 0 ? L_SIGN : (int)s->hp[K_KIND];
+static int est_mode(const mu_tstep_t *s) { return (int)s->hp[K_EST]; }
+static int32_t window(const mu_tstep_t *s) { return (int32_t)s->hp[K_WINDOW]; }
+/* the input D must be kept for its dual norm */
+static int keeps_copy(const mu_tstep_t *s) { return s->hp[K_L0] + s->hp[K_L1] > 0 || est_mode(s) == EST_USE; }
+static double radius(const mu_tstep_t *s, const mu_param_t *p) {
+    return p->tied && s->hp[K_TIED_RHO] > 0 ? s->hp[K_TIED_RHO] : s->hp[K_RHO];
 }
-static int eff_layout(const mu_tstep_t *s, const mu_param_t *p) {
-    return p->tied && s->hp[K_TIED_RHO] > 0 ? LAYOUT_LINEAR : (int)s->hp[K_LAYOUT];
-}
-static int is_spectral(int kind) { return kind == L_SPECTRAL || kind == L_SPECTRAL_MAX; }
-static int has_rule(const mu_tstep_t *s) { return s->hp[K_L0] + s->hp[K_L1] > 0; }
 
-static mu_orth_config_t orth_config(const mu_tstep_t *s) {
-    mu_orth_config_t oc = mu_orth_config_default();
-    oc.kind = (mu_orth_kind_t)(int)s->hp[K_ORTH];
-    return oc;
+static size_t lmo_state(const mu_tstep_t *s, const mu_param_t *p) {
+    return est_mode(s) == EST_OFF ? 0 : (size_t)p->numel + E_HEAD + 2 * (size_t)window(s);
 }
 
 static size_t lmo_scratch(const mu_tstep_t *s, const mu_param_t *p) {
-    size_t ws = 0;
-    if (is_spectral(eff_kind(s, p)) && p->ndim == 2) {
-        int64_t r, c;
-        mu_param_views(p, (int32_t)s->hp[K_SPLIT], MU_VIEW_ORTH, &r, &c);
-        mu_orth_config_t oc = orth_config(s);
-        ws = mu_orth_workspace_floats(r, c, &oc);
+    const mu_lmo_norm_t nm = mu_lmo_norm_of(s);
+    size_t ws = mu_lmo_ws_floats(&nm, p);
+    if (s->hp[K_INIT] != 0) {  // the boundary init takes the exact polar factor
+        mu_lmo_norm_t ex = nm;
+        ex.orth = MU_ORTH_EXACT;
+        const size_t we = mu_lmo_ws_floats(&ex, p);
+        if (we > ws) ws = we;
     }
-    return ws + (has_rule(s) ? (size_t)p->numel : 0);
+    const size_t copies = est_mode(s) != EST_OFF ? 2 : keeps_copy(s) ? 1 : 0;
+    return ws + copies * (size_t)p->numel;
 }
 
 static int lmo_check(const mu_tstep_t *s, const mu_param_t *p, const mu_gemm_ctx_t *gemm, const char *who) {
-    if (!is_spectral(eff_kind(s, p))) return MU_OK;  // the vector oracles take any shape
-    MU_TRY(mu_views_check(p, (int32_t)s->hp[K_SPLIT], who));
-    if (!gemm)
-        return mu_set_error(MU_EINVAL, "%s: the spectral LMO needs a compute context (mu_optim_init got gemm = NULL)",
-                            who);
+    const mu_lmo_norm_t nm = mu_lmo_norm_of(s);
+    return mu_lmo_check(&nm, p, gemm, who);
+}
+
+/* Gluon's pair of this step and the fit over the window; *l0, *l1 replaced under est = use.
+ * A, B: numel floats each; ws: the oracle workspace. */
+static int estimate(const mu_tstep_t *s, const mu_lmo_norm_t *nm, const mu_tctx_t *ctx, float *st, mu_param_t *p,
+                    float *A, float *B, float *ws, double *l0, double *l1) {
+    const int64_t N = p->numel;
+    const int32_t K = window(s);
+    float *Gp = st, *e = st + N, *xs = e + E_HEAD, *ys = xs + K;
+    const float *G = p->grad;
+    if (e[E_SPREV] > 0) {  // a previous step of known length: one pair
+        double x, d;
+        MU_TRY(mu_lmo_dual(nm, ctx, G, p, B, ws, &x));  // x = ‖G_{k+1}‖_*
+#pragma omp parallel for schedule(static) if (N >= MU_OPTIM_PAR_MIN)
+        for (int64_t i = 0; i < N; i++) A[i] = G[i] - Gp[i];
+        MU_TRY(mu_lmo_dual(nm, ctx, A, p, B, ws, &d));  // ‖G_{k+1} − G_k‖_*
+        const int32_t at = (int32_t)e[E_NEXT];
+        xs[at] = (float)x;
+        ys[at] = (float)(d / (double)e[E_SPREV]);  // L̂ = ‖ΔG‖_* / ‖ΔW‖
+        e[E_NEXT] = (float)((at + 1) % K);
+        if (e[E_PAIRS] < (float)K) e[E_PAIRS] += 1.0f;
+        // the window oldest first (deterministic ties whatever the ring position)
+        const int32_t np = (int32_t)e[E_PAIRS], first = (((int32_t)e[E_NEXT] - np) % K + K) % K;
+        float wx[256], wy[256];
+        for (int32_t k = 0; k < np; k++) wx[k] = xs[(first + k) % K], wy[k] = ys[(first + k) % K];
+        double a, b;
+        mu_hinge_fit(wx, wy, np, s->hp[K_Q], &a, &b);
+        e[E_L0] = (float)a;
+        e[E_L1] = (float)b;
+    }
+    memcpy(Gp, G, sizeof(float) * (size_t)N);  // G_k for the next step
+    if (est_mode(s) == EST_USE && e[E_PAIRS] >= 2 && e[E_L0] + e[E_L1] > 0) *l0 = e[E_L0], *l1 = e[E_L1];
     return MU_OK;
 }
 
-/* Normalize each of `count` vectors of `len` floats (element k of vector v at
- * U[v*vs + k*ks]) to Euclidean norm `target`: x <- target·x/(‖x‖ + eps). */
-static void normalize_vectors(float *U, int64_t count, int64_t len, int64_t vs, int64_t ks, double target) {
-#pragma omp parallel for schedule(static) if (count * len >= MU_OPTIM_PAR_MIN)
-    for (int64_t v = 0; v < count; v++) {
-        float *x = U + v * vs;
-        double ss = 0.0;
-        for (int64_t k = 0; k < len; k++) ss += (double)x[k * ks] * (double)x[k * ks];
-        const float f = (float)(target / (sqrt(ss) + LMO_EPS));
-        for (int64_t k = 0; k < len; k++) x[k * ks] *= f;
-    }
-}
-
-/* U <- lmo(U) at unit radius. (R, C) = stored shape (C = 1 for 1-D tensors). */
-static int lmo_unit(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, mu_param_t *p, float *ws) {
-    const int kind = eff_kind(s, p), table = eff_layout(s, p) == LAYOUT_TABLE;
-    const int64_t R = p->shape[0], C = p->ndim == 2 ? p->shape[1] : 1, N = p->numel;
-    switch (kind) {
-    case L_SPECTRAL:
-    case L_SPECTRAL_MAX: {
-        int64_t r, c, lm, ln;
-        const int32_t split = (int32_t)s->hp[K_SPLIT];
-        const int64_t nv = mu_param_views(p, split, MU_VIEW_ORTH, &r, &c);
-        mu_orth_config_t oc = orth_config(s);
-        for (int64_t v = 0; v < nv; v++) {
-            float *X = U + v * r * c;
-            int rc = mu_orth(ctx->gemm, &oc, X, r, c, X, ws);
-            if (rc < 0) {
-                char why[256];
-                snprintf(why, sizeof why, "%s", mu_last_error());
-                return mu_set_error(rc, "optim lmo(%s) on '%s' view %lld: %s", kind_names[kind], p->name,
-                                    (long long)v, why);
-            }
-            if (ctx->probe) MU_TRY(mu_probe_orth(ctx->probe, ctx->gemm, p, v * r, X, r, c));  // diag steps only
-        }
-        // shape factor from the logical matrix in its Linear view (a table is transposed)
-        mu_param_views(p, split, MU_VIEW_LOGICAL, &lm, &ln);
-        double m = (double)(table ? ln : lm), n = (double)(table ? lm : ln);
-        double a = kind == L_SPECTRAL ? sqrt(m / n) : sqrt(m / n > 1.0 ? m / n : 1.0);
-        if (a != 1.0) mu_vec_scale(U, N, (float)a);
-        return MU_OK;
-    }
-    case L_COLNORM:
-    case L_ROWNORM: {
-        // Linear columns are stored columns (linear) or stored rows (table); rows the reverse
-        const int per_stored_row = (kind == L_COLNORM) == table;
-        const int64_t len = per_stored_row ? C : R;
-        const double target = kind == L_COLNORM ? sqrt((double)len) : 1.0 / sqrt((double)len);
-        if (per_stored_row) normalize_vectors(U, R, C, C, 1, target);
-        else normalize_vectors(U, C, R, 1, C, target);
-        return MU_OK;
-    }
-    case L_SIGN: {
-        mu_vec_sign(U, N, (float)(1.0 / (double)(table ? R : C)));  // sign / d_in of the Linear view
-        return MU_OK;
-    }
-    default: {  // bias_rms
-        const double rms = sqrt(mu_dot_f64(U, U, N) / (double)N);
-        mu_vec_scale(U, N, (float)(1.0 / (rms + LMO_EPS)));
-        return MU_OK;
-    }
-    }
-}
-
 static int lmo_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float *state, mu_param_t *p) {
-    (void)state;
+    const mu_lmo_norm_t nm = mu_lmo_norm_of(s);
     const int64_t N = p->numel;
-    const int rule = has_rule(s);
-    float *copy = rule ? ctx->scratch : NULL, *ws = rule ? ctx->scratch + N : ctx->scratch;
-    if (rule) memcpy(copy, U, sizeof(float) * (size_t)N);
-    MU_TRY(lmo_unit(s, ctx, U, p, ws));
+    const int est = est_mode(s) != EST_OFF, copy = keeps_copy(s);
+    float *A = ctx->scratch, *ws = ctx->scratch + (est ? 2 * N : copy ? N : 0);
+    double l0 = s->hp[K_L0], l1 = s->hp[K_L1];
+    if (est) MU_TRY(estimate(s, &nm, ctx, state, p, A, A + N, ws, &l0, &l1));
+    if (copy) memcpy(A, U, sizeof(float) * (size_t)N);
+    MU_TRY(mu_lmo_unit(&nm, ctx, U, p, ws));
     double t = 1.0;
-    if (rule) {
-        const double l0 = s->hp[K_L0], l1 = s->hp[K_L1];
-        const double dual = mu_dot_f64(copy, U, N);  // ⟨D, lmo(D)⟩
+    if (l0 + l1 > 0) {
+        const double dual = mu_dot_f64(A, U, N);  // ⟨D, lmo(D)⟩
         t = l0 == 0.0 ? 1.0 / l1 : dual / (l0 + l1 * dual);
     }
-    const double rho = p->tied && s->hp[K_TIED_RHO] > 0 ? s->hp[K_TIED_RHO] : s->hp[K_RHO];
-    const float a = (float)(rho * t);
+    const float a = (float)(radius(s, p) * t);
     if (a != 1.0f) mu_vec_scale(U, N, a);
+    if (est) state[N + E_SPREV] = ctx->lr * a;  // ‖W_{k+1} − W_k‖ in the norm: lr·rho·t
+    return MU_OK;
+}
+
+/* Scion's boundary initialization (key init): W <- rho · lmo(W), exact polar factor. */
+static int lmo_prime(const mu_tstep_t *s, const mu_tctx_t *ctx, mu_param_t *p) {
+    if (s->hp[K_INIT] == 0) return MU_OK;
+    mu_lmo_norm_t nm = mu_lmo_norm_of(s);
+    if (mu_lmo_kind_for(&nm, p) == MU_LMO_BIAS_RMS) return MU_OK;  // gains/biases: the model's init
+    nm.orth = MU_ORTH_EXACT;
+    MU_TRY(mu_lmo_unit(&nm, ctx, p->data, p, ctx->scratch));
+    mu_vec_scale(p->data, p->numel, (float)radius(s, p));
     return MU_OK;
 }
 
 const mu_transform_t mu_tr_lmo = {
-    .name = "lmo", .keys = keys, .n_keys = 8, .scratch_size = lmo_scratch, .update = lmo_update,
-    .check = lmo_check,
+    .name = "lmo", .keys = keys, .n_keys = 12, .state_size = lmo_state, .scratch_size = lmo_scratch,
+    .update = lmo_update, .check = lmo_check, .prime = lmo_prime,
 };

@@ -61,10 +61,36 @@ static int sum_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float
     return MU_OK;
 }
 
+/* replay (pass 2 of a group chain, transform.h): the output again from the updated M, M kept.
+ * Bit-identical to the update's output: the same expression on the same stored M. */
+static int replay(const mu_tstep_t *s, float *U, const float *M, const mu_param_t *p, float a) {
+    const float b = s->hp[K_BETA];
+    const int64_t n = p->numel;
+    if (s->hp[K_NESTEROV] != 0.0f) {  // ema: U' = (1-b)U + bM ; sum: U' = U + bM
+#pragma omp parallel for schedule(static) if (n >= MU_OPTIM_PAR_MIN)
+        for (int64_t i = 0; i < n; i++) U[i] = a * U[i] + b * M[i];
+    } else {  // U' = M
+        memcpy(U, M, sizeof(float) * (size_t)n);
+    }
+    return MU_OK;
+}
+
+static int ema_replay(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float *M, mu_param_t *p) {
+    (void)ctx;
+    return replay(s, U, M, p, 1.0f - s->hp[K_BETA]);
+}
+
+static int sum_replay(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float *M, mu_param_t *p) {
+    (void)ctx;
+    return replay(s, U, M, p, 1.0f);  // 1·U is exact: the same bits as sum_update's U + bM
+}
+
 const mu_transform_t mu_tr_ema = {
     .name = "ema", .keys = keys, .n_keys = 2, .state_size = mu_state_numel, .update = ema_update,
+    .replay = ema_replay,
 };
 
 const mu_transform_t mu_tr_sum = {
     .name = "sum", .keys = keys, .n_keys = 2, .state_size = mu_state_numel, .update = sum_update,
+    .replay = sum_replay,
 };

@@ -163,6 +163,23 @@ static int check_params(const mu_param_t *params, int32_t n) {
     return MU_OK;
 }
 
+/* The links' `prime` hooks, once per member, after the state exists (Scion boundary init). */
+static int prime_weights(mu_optim_t *o) {
+    mu_tctx_t ctx = {.t = 0, .lr_factor = 1.0f, .scratch = o->scratch, .gemm = o->gemm};
+    for (int32_t g = 0; g < o->n_groups; g++) {
+        const mu_group_t *G = &o->groups[g];
+        for (int32_t i = 0; i < G->n_links; i++) {
+            const mu_tstep_t *s = &G->links[i];
+            if (!s->tr->prime || mu_chain_fused(G->links, G->n_links, i)) continue;
+            for (int32_t j = 0; j < G->n_members; j++) {
+                ctx.lr = G->lr_mult ? G->lr * G->lr_mult[j] : G->lr;
+                MU_TRY(s->tr->prime(s, &ctx, &o->params[G->members[j]]));
+            }
+        }
+    }
+    return MU_OK;
+}
+
 static int optim_setup(mu_optim_t *o, const mu_optim_config_t *cfg, mu_param_t *params, int32_t n_params) {
     MU_TRY(check_config(cfg));
     MU_TRY(check_params(params, n_params));
@@ -183,11 +200,16 @@ static int optim_setup(mu_optim_t *o, const mu_optim_config_t *cfg, mu_param_t *
     o->cfg.hparams = NULL;  // borrowed during init only
     o->cfg.n_hparams = 0;
     // every link may refuse a member (a 1-D tensor routed to orth, bf16 without hardware)
+    int32_t max_group = 0;  // members of the largest group with a group link (step.c)
     for (int32_t g = 0; g < o->n_groups; g++) {
         const mu_group_t *G = &o->groups[g];
+        char chain_who[128];
+        snprintf(chain_who, sizeof chain_who, "optim preset '%s': %s", pr->name, G->name);
+        MU_TRY(mu_chain_check(G->links, G->n_links, chain_who));  // fusion, group link, replay
+        if (mu_chain_group_link(G->links, G->n_links) >= 0 && G->n_members > max_group) max_group = G->n_members;
         for (int32_t i = 0; i < G->n_links; i++) {
             const mu_tstep_t *s = &G->links[i];
-            if (!s->tr->check) continue;
+            if (!s->tr->check || mu_chain_fused(G->links, G->n_links, i)) continue;
             char who[128];
             snprintf(who, sizeof who, "optim preset '%s': %s.%s", pr->name, G->name, s->tr->name);
             for (int32_t j = 0; j < G->n_members; j++) MU_TRY(s->tr->check(s, &params[G->members[j]], o->gemm, who));
@@ -211,14 +233,18 @@ static int optim_setup(mu_optim_t *o, const mu_optim_config_t *cfg, mu_param_t *
     o->state = mu_alloc(off * sizeof(float));
     o->U = mu_alloc(max_numel * sizeof(float));
     if (max_scratch) o->scratch = mu_alloc(max_scratch * sizeof(float));
-    if (!o->state || !o->U || (max_scratch && !o->scratch))
+    if (max_group) {
+        o->gstates = calloc((size_t)max_group, sizeof *o->gstates);
+        o->gparams = calloc((size_t)max_group, sizeof *o->gparams);
+    }
+    if (!o->state || !o->U || (max_scratch && !o->scratch) || (max_group && (!o->gstates || !o->gparams)))
         return mu_set_error(MU_ENOMEM, "optim: out of memory for %zu floats of optimizer state", off);
     for (int32_t g = 0; g < o->n_groups; g++) {
         mu_group_t *G = &o->groups[g];
         for (int32_t j = 0; j < G->n_members; j++)
             mu_chain_init(G->links, G->n_links, o->state + G->state_off[j], &params[G->members[j]]);
     }
-    return MU_OK;
+    return prime_weights(o);
 }
 
 int mu_optim_init(mu_optim_t **out, const mu_optim_config_t *cfg, mu_param_t *params, int32_t n_params,
@@ -248,31 +274,10 @@ void mu_optim_free(mu_optim_t *o) {
     free(o->state);
     free(o->U);
     free(o->scratch);
+    free(o->gstates);
+    free(o->gparams);
     mu_probe_free(o->probe);
     free(o);
-}
-
-int mu_optim_step(mu_optim_t *o, float lr_factor) {
-    MU_REQUIRE(o, "mu_optim_step: optimizer is NULL");
-    MU_REQUIRE(isfinite(lr_factor) && lr_factor >= 0, "mu_optim_step: lr_factor = %g: must be finite and >= 0",
-               (double)lr_factor);
-    mu_tctx_t ctx = {.t = o->steps + 1, .lr_factor = lr_factor, .scratch = o->scratch, .gemm = o->gemm};
-    if (o->probe_on) {  // diagnostics: links record into the probe during this step
-        mu_probe_clear(o->probe);
-        ctx.probe = o->probe;
-    }
-    for (int32_t g = 0; g < o->n_groups; g++) {
-        const mu_group_t *G = &o->groups[g];
-        ctx.lr = G->lr * lr_factor;
-        for (int32_t j = 0; j < G->n_members; j++) {
-            mu_param_t *p = &o->params[G->members[j]];
-            if (G->lr_mult) ctx.lr = G->lr * lr_factor * G->lr_mult[j];  // μP (SP: untouched)
-            memcpy(o->U, p->grad, sizeof(float) * (size_t)p->numel);  // U starts as the gradient
-            MU_TRY(mu_chain_run(G->links, G->n_links, &ctx, o->U, o->state + G->state_off[j], p));
-        }
-    }
-    o->steps++;
-    return MU_OK;
 }
 
 int64_t mu_optim_steps_done(const mu_optim_t *o) { return o ? o->steps : 0; }
@@ -308,14 +313,19 @@ int mu_optim_param_rates(const mu_optim_t *o, float lr_factor, float *lr, float 
     for (int32_t i = 0; i < o->n_params; i++) lr[i] = 0.0f, decay[i] = 1.0f;
     for (int32_t g = 0; g < o->n_groups; g++) {
         const mu_group_t *G = &o->groups[g];
-        const mu_tstep_t *dec = NULL;
-        for (int32_t k = 0; k < G->n_links; k++)
-            if (G->links[k].tr == &mu_tr_decay) dec = &G->links[k];
         for (int32_t j = 0; j < G->n_members; j++) {
             float l = G->lr * lr_factor * (G->lr_mult ? G->lr_mult[j] : 1.0f);
             int32_t i = G->members[j];
+            const mu_param_t *p = &o->params[i];
+            float *st = o->state + G->state_off[j];
+            // the LR each link sees: scaled by the lr_scale of the links before it (layer_lr)
+            for (int32_t k = 0; k < G->n_links; k++) {
+                const mu_tstep_t *s = &G->links[k];
+                if (mu_chain_fused(G->links, G->n_links, k)) continue;
+                if (s->tr == &mu_tr_decay) decay[i] = mu_decay_factor(s, l, lr_factor);  // the factor decay.c applies
+                if (s->tr->lr_scale) l *= s->tr->lr_scale(s, mu_chain_link_state(G->links, G->n_links, k, st, p), p);
+            }
             lr[i] = l;
-            if (dec) decay[i] = mu_decay_factor(dec, l, lr_factor);  // the very factor decay.c applies
         }
     }
     return MU_OK;

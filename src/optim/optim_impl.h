@@ -133,6 +133,9 @@ struct mu_optim {
     float *U;                  /* working update buffer, max numel floats */
     float *scratch;            /* max scratch_size floats (NULL when no link needs it) */
     int64_t steps;             /* steps done */
+    int64_t lookahead_step;    /* the step mu_optim_lookahead last prepared (steps + 1), else 0 */
+    float **gstates;           /* group-link runs (step.c): per member, the group link's state */
+    const mu_param_t **gparams;/*   and the member (max members of a group with a group link) */
     struct mu_probe *probe;    /* diagnostics tap (probe.h), created by mu_optim_probe; NULL until then */
     int32_t probe_on;          /* 1: the next steps run with ctx.probe set */
 };

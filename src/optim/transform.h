@@ -13,7 +13,8 @@
  * laid out consecutively per parameter in chain order.
  *
  * Adding a transform: one new file defining `const mu_transform_t mu_tr_<name>`,
- * one line in the registry of chain.c, its own test. See docs/add-an-optimizer.md.
+ * one line in its family's `transforms` array (family_*.c), its own test. See
+ * docs/add-an-optimizer.md (§2b for the optional chain-level callbacks below).
  */
 #ifndef MU_OPTIM_TRANSFORM_H
 #define MU_OPTIM_TRANSFORM_H
@@ -25,7 +26,7 @@
 #include "muon/optim.h"
 #include "muon/param.h"
 
-#define MU_TR_MAX_KEYS 8    /* hyperparameters per transform */
+#define MU_TR_MAX_KEYS 16   /* hyperparameters per transform */
 #define MU_CHAIN_MAX 12     /* links per chain */
 #define MU_OPTIM_PAR_MIN 32768 /* elementwise loops go parallel above this many elements */
 
@@ -59,6 +60,7 @@ typedef struct {
     float *scratch;              /* >= max scratch_size floats, free for any link */
     mu_gemm_ctx_t *gemm;         /* may be NULL (elementwise presets) */
     struct mu_probe *probe;      /* diagnostics tap (optim/probe.h) on probed steps, else NULL */
+    int32_t lookahead;           /* 1 when mu_optim_lookahead ran before this step (MARS exact) */
 } mu_tctx_t;
 
 typedef struct mu_tstep mu_tstep_t;
@@ -80,6 +82,35 @@ typedef struct {
     /* init-time check of parameter p for this link (NULL: any tensor); who names the link
      * for messages ("optim preset 'muon': matrix.orth"); gemm may be NULL */
     int (*check)(const mu_tstep_t *s, const mu_param_t *p, const mu_gemm_ctx_t *gemm, const char *who);
+
+    /* ---- optional chain-level behaviour (NULL: none); docs/add-an-optimizer.md §2b ---- */
+    /* init-time check against the rest of the chain: links[i] is this link (layer_lr needs the
+     * lmo after it to measure in the same norm; grad_diff(mode=efficient) the links it fuses) */
+    int (*check_chain)(const mu_tstep_t *links, int32_t n, int32_t i, const char *who);
+    /* Fusion: how many of the links right after this one it stands in for in its current mode
+     * (an algebraic identity lets one buffer do their work: grad_diff(mode=efficient)). Fused
+     * links hold no state, never run, and are left out of describe and the signature. */
+    int32_t (*fuses)(const mu_tstep_t *s);
+    /* Group link: a chain holding a link with `reduce` runs in two passes over the group's
+     * members (step.c). Pass 1 runs the links before it and its `update`, which records the
+     * member's statistic in its own state; then reduce() sees that state of every member
+     * (states[j] for ps[j], group order); pass 2 `replay`s the links before it and runs the
+     * links after it. The statistic of a step can thus depend on the whole group. */
+    int (*reduce)(const mu_tstep_t *s, float *const *states, const mu_param_t *const *ps, int32_t n);
+    /* Recompute this link's output U' from its input U and its current state without changing
+     * the state (ema, sum): every link before a group link needs one. */
+    int (*replay)(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float *state, mu_param_t *p);
+    /* Per-member LR factor for the links after this one (layer_lr): the runner multiplies
+     * ctx.lr by it once this link has run; mu_optim_param_rates reports it. */
+    float (*lr_scale)(const mu_tstep_t *s, const float *state, const mu_param_t *p);
+    /* Once per member at the end of mu_optim_init (ctx.t = 0, ctx.lr = the member's base LR):
+     * may rewrite the weights (Scion's boundary initialization, lmo.c key `init`). */
+    int (*prime)(const mu_tstep_t *s, const mu_tctx_t *ctx, mu_param_t *p);
+    /* Look-ahead gradients (MARS exact): wants_lookahead(s) says whether the link needs one
+     * each step in its current mode; lookahead() stores p->grad (= ∇f(W_t; ξ_{t+1})) in its
+     * state when the caller runs mu_optim_lookahead. */
+    int (*wants_lookahead)(const mu_tstep_t *s);
+    void (*lookahead)(const mu_tstep_t *s, float *state, const mu_param_t *p);
 } mu_transform_t;
 
 struct mu_tstep {
@@ -104,6 +135,7 @@ extern const mu_transform_t mu_tr_clip_frob;  /* clip_frob.c: U / max(1, |U|_F/t
 extern const mu_transform_t mu_tr_sign;       /* sign.c: U <- sign(U), sign(0) = 0 */
 extern const mu_transform_t mu_tr_lion_mix;   /* lion_mix.c: Lion b1/b2 interpolation */
 extern const mu_transform_t mu_tr_lmo;        /* lmo.c: Scion per-group LMO, radius rho */
+extern const mu_transform_t mu_tr_layer_lr;   /* layer_lr.c: per-layer LR from a group statistic */
 extern const mu_transform_t mu_tr_capture;       /* capture.c: keep ‖U‖_F, column norms or U */
 extern const mu_transform_t mu_tr_row_moment;    /* row_moment.c: NorMuon per-row 2nd moment */
 extern const mu_transform_t mu_tr_frob_match;    /* frob_match.c: ‖U‖_F <- captured ‖ref‖_F */
@@ -167,6 +199,21 @@ size_t mu_chain_scratch_size(const mu_tstep_t *links, int32_t n, const mu_param_
 void mu_chain_init(const mu_tstep_t *links, int32_t n, float *state, const mu_param_t *p);
 int mu_chain_run(const mu_tstep_t *links, int32_t n, const mu_tctx_t *ctx, float *U, float *state,
                  mu_param_t *p);
+/* 1 when link i is stood in for by an earlier link of the chain (transform `fuses`). */
+int mu_chain_fused(const mu_tstep_t *links, int32_t n, int32_t i);
+/* State floats of link i for p (0 when fused) and where they start in the member's block. */
+size_t mu_chain_link_state_size(const mu_tstep_t *links, int32_t n, int32_t i, const mu_param_t *p);
+float *mu_chain_link_state(const mu_tstep_t *links, int32_t n, int32_t i, float *state, const mu_param_t *p);
+/* Run links [from, to) of one member (state = the member's whole block), skipping fused links;
+ * replay = 1 runs each link's `replay` instead of `update`. ctx->lr is multiplied by the
+ * lr_scale of every link that runs, so it carries over to a following call. */
+int mu_chain_run_links(const mu_tstep_t *links, int32_t n, int32_t from, int32_t to, mu_tctx_t *ctx, float *U,
+                       float *state, mu_param_t *p, int replay);
+/* Index of the chain's group link (transform `reduce`), -1 when it has none. */
+int32_t mu_chain_group_link(const mu_tstep_t *links, int32_t n);
+/* Init-time checks of a chain's structure: every check_chain, at most one group link, a
+ * `replay` for every link before it; who = "optim preset 'x': group". */
+int mu_chain_check(const mu_tstep_t *links, int32_t n, const char *who);
 /* "adam(b1=0.9,b2=0.95,eps=1e-08) -> decay(wd=0.1,mode=lr) -> apply(lr=0.001)" */
 int mu_chain_describe(const mu_tstep_t *links, int32_t n, float lr, char *buf, size_t cap);
 /* structural signature: "adam>decay(mode=lr)>apply" */
