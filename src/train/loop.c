@@ -290,25 +290,52 @@ static void write_provenance(run_t *r) {
 
 /* ---- the loop ---- */
 
-static int one_step(run_t *r, float *loss_out, float *gnorm_out, float *lr_out) {
+/* Gradients of step `step`'s batch (grad_accum micro-batches, averaged) at the current weights;
+ * *loss_sum = Σ micro-batch losses. Batches and dropout masks depend on (seed, step, micro) only. */
+static int accumulate_grad(run_t *r, int64_t step, int diag_now, double *loss_sum) {
     const mu_train_config_t *c = r->c;
-    int32_t B = c->batch, T = c->model.seq_len, A = c->grad_accum;
-    /* diagnostics every diag_every steps (muon/diag.h): nothing of them runs on other steps */
-    const int diag_now = r->diag && (r->step + 1) % c->diag_every == 0;
-    if (diag_now) mu_diag_reset(r->diag);
+    const int32_t B = c->batch, T = c->model.seq_len, A = c->grad_accum;
     mu_gpt_zero_grad(r->model);
-    double loss_sum = 0;
+    *loss_sum = 0;
     for (int32_t micro = 0; micro < A; micro++) {
-        MU_TRY(mu_dataset_sample(r->data, c->seed, (uint64_t)r->step, (uint64_t)micro, B, T, r->x, r->y));
-        mu_gpt_set_train(r->model, 1, c->seed, (uint64_t)r->step, (uint64_t)micro);
+        MU_TRY(mu_dataset_sample(r->data, c->seed, (uint64_t)step, (uint64_t)micro, B, T, r->x, r->y));
+        mu_gpt_set_train(r->model, 1, c->seed, (uint64_t)step, (uint64_t)micro);
         float l;
         MU_TRY(mu_gpt_forward(r->model, r->x, r->y, B, T, &l));
         /* activation RMS per module and the largest attention logit per layer (src/model/stats.c)
          * of the step's last micro-batch: read from the forward's activations, before the backward */
         if (diag_now && micro == A - 1) MU_TRY(mu_diag_module_stats(r->diag, r->model));
         MU_TRY(mu_gpt_backward(r->model, 1.0f / (float)A));
-        loss_sum += l;
+        *loss_sum += l;
     }
+    return MU_OK;
+}
+
+/* MARS exact mode (grad_diff mode=exact, docs/optimizers-lmo.md): the optimizer needs
+ * ∇f(W_t; ξ_{t+1}), the NEXT step's batch at the current weights, clipped like any gradient,
+ * before this step's own gradient. It keeps it as next step's G_prev (in its checkpointed
+ * state), so the correction G_t − ∇f(W_{t−1}; ξ_t) uses one batch. Doubles forward/backward. */
+static int lookahead(run_t *r) {
+    double loss_sum;
+    MU_TRY(accumulate_grad(r, r->step + 1, 0, &loss_sum));
+    float gnorm = 0;
+    int rc = mu_optim_clip_grad(mu_gpt_params(r->model), mu_gpt_n_params(r->model), r->c->grad_clip, &gnorm);
+    if (rc == MU_ENONFINITE)
+        return mu_set_error(MU_ENONFINITE, "look-ahead gradient norm is %g at step %lld: the run diverged "
+                            "(try a lower --lr)", gnorm, (long long)r->step + 1);
+    MU_TRY(rc);
+    return mu_optim_lookahead(r->opt);
+}
+
+static int one_step(run_t *r, float *loss_out, float *gnorm_out, float *lr_out) {
+    const mu_train_config_t *c = r->c;
+    const int32_t A = c->grad_accum;
+    /* diagnostics every diag_every steps (muon/diag.h): nothing of them runs on other steps */
+    const int diag_now = r->diag && (r->step + 1) % c->diag_every == 0;
+    if (diag_now) mu_diag_reset(r->diag);
+    if (mu_optim_wants_lookahead(r->opt)) MU_TRY(lookahead(r));
+    double loss_sum;
+    MU_TRY(accumulate_grad(r, r->step, diag_now, &loss_sum));
     float loss = (float)(loss_sum / A);
     *loss_out = loss;
     if (!isfinite(loss))
@@ -341,7 +368,7 @@ static int one_step(run_t *r, float *loss_out, float *gnorm_out, float *lr_out) 
         MU_TRY(mu_diag_json(r->diag, r->diag_json, DIAG_JSON_CAP));
     }
     r->step++;
-    r->tokens += (double)B * T * A;
+    r->tokens += (double)c->batch * c->model.seq_len * A;
     return MU_OK;
 }
 
