@@ -294,8 +294,8 @@ static void test_cli_spectral(void **s) {
     char *csv;
     size_t len;
     assert_int_equal(mu_file_read_all(path, (void **)&csv, &len), MU_OK);
-    assert_non_null(strstr(csv, "w0,transformer.h.0.mlp.c_fc.weight,1.1,1.5,0\n"));
-    assert_non_null(strstr(csv, "w1,transformer.h.0.mlp.c_fc.weight,2.2,3,0.01\n"));
+    assert_non_null(strstr(csv, "\"w0\",\"transformer.h.0.mlp.c_fc.weight\",1.1,1.5,0\n"));
+    assert_non_null(strstr(csv, "\"w1\",\"transformer.h.0.mlp.c_fc.weight\",2.2,3,0.01\n"));
     free(csv);
     snprintf(path, sizeof path, "%s/out.txt", dir);
     assert_int_equal(mu_file_read_all(path, (void **)&csv, &len), MU_OK);

@@ -149,7 +149,7 @@ int cmd_report_spectral(int argc, char **argv) {
             for (int64_t i = 0; i < x->n; i++) lo = fmin(lo, x->rw[i]), hi = fmax(hi, x->rw[i]);
             for (int64_t i = 0; i < x->n_dw; i++) dev = fmax(dev, fabs(x->rdw[i] - 1));
             printf("%-28s %-28s %8.3f..%-8.3f %14.4f\n", r ? "" : sn, labels[r], lo, hi, dev);
-            if (fc) fprintf(fc, "%s,%s,%.6g,%.6g,%.6g\n", labels[r], names[m], lo, hi, dev);
+            if (fc) fprintf(fc, "\"%s\",\"%s\",%.6g,%.6g,%.6g\n", labels[r], names[m], lo, hi, dev); /* names may hold commas */
             worst_lo = fmin(worst_lo, lo), worst_hi = fmax(worst_hi, hi), worst_dev = fmax(worst_dev, dev);
             se[(2 * (size_t)m) * n_dirs + r] =
                 (mu_plot_series_t){.label = labels[r], .x = x->step, .y = x->rw, .n = x->n};
