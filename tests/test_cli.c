@@ -11,21 +11,7 @@
 static char dir[256];
 
 /* Run `muon ARGS` through the shell with a 60 s timeout; capture stdout+stderr. */
-static int run(const char *args, char *out, size_t cap) {
-    const char *bin = getenv("MUON_BIN");
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "cd %s && timeout 60 %s %s 2>&1", dir, bin, args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = 0;
-    int st = pclose(p);
-    if (!WIFEXITED(st)) fail_msg("muon %s: did not exit normally", args);
-    int code = WEXITSTATUS(st);
-    if (code == 124) fail_msg("muon %s: timed out (hang)", args);
-    if (code >= 128) fail_msg("muon %s: killed by signal %d:\n%s", args, code - 128, out);
-    return code;
-}
+static int run(const char *args, char *out, size_t cap) { return mu_test_run_muon(dir, 60, args, out, cap); }
 
 static void write_file(const char *name, const void *data, size_t n) {
     char p[512];

@@ -467,17 +467,7 @@ static void test_coordcheck_tiny_end_to_end(void **state) {
 
 static char dir[256];
 
-static int run(const char *args, char *out, size_t cap) {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "cd %s && timeout 120 %s %s 2>&1", dir, getenv("MUON_BIN"), args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = 0;
-    int st = pclose(p);
-    if (!WIFEXITED(st)) fail_msg("muon %s: did not exit normally", args);
-    return WEXITSTATUS(st);
-}
+static int run(const char *args, char *out, size_t cap) { return mu_test_run_muon(dir, 120, args, out, cap); }
 
 static int cli_setup(void **state) {
     if (!getenv("MUON_BIN")) return 0;

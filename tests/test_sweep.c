@@ -292,20 +292,7 @@ static char dir[256];
     } while (0)
 
 /* `muon ARGS` in the scratch directory with a timeout; stdout+stderr into out. */
-static int run(const char *args, char *out, size_t cap) {
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "cd %s && timeout 300 %s %s 2>&1", dir, getenv("MUON_BIN"), args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = 0;
-    int st = pclose(p);
-    if (!WIFEXITED(st)) fail_msg("muon %s: did not exit normally", args);
-    int code = WEXITSTATUS(st);
-    if (code == 124) fail_msg("muon %s: timed out", args);
-    if (code >= 128) fail_msg("muon %s: killed by signal %d:\n%s", args, code - 128, out);
-    return code;
-}
+static int run(const char *args, char *out, size_t cap) { return mu_test_run_muon(dir, 300, args, out, cap); }
 
 static int count(const char *s, const char *needle) {
     int n = 0;

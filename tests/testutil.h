@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 
 #define MU_TEST_MAIN(group)                                                          \
@@ -35,6 +36,23 @@
 static inline void mu_test_tmpdir(char *buf, size_t cap, const char *tag) {
     snprintf(buf, cap, "/tmp/muon-test-%s-XXXXXX", tag);
     if (!mkdtemp(buf)) buf[0] = 0;
+}
+
+/* Run `$MUON_BIN ARGS` in DIR through the shell under `timeout`; stdout+stderr go into out.
+ * Returns the exit status; a hang (124) or a signal fails the test with the output. */
+static inline int mu_test_run_muon(const char *dir, int timeout_s, const char *args, char *out, size_t cap) {
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "cd %s && timeout %d %s %s 2>&1", dir, timeout_s, getenv("MUON_BIN"), args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    if (!WIFEXITED(st)) fail_msg("muon %s: did not exit normally", args);
+    int code = WEXITSTATUS(st);
+    if (code == 124) fail_msg("muon %s: timed out (hang)", args);
+    if (code >= 128) fail_msg("muon %s: killed by signal %d:\n%s", args, code - 128, out);
+    return code;
 }
 
 #endif
