@@ -17,7 +17,7 @@ static const struct {
     {"export", cmd_export, "export --fold: a μP checkpoint as plain GPT-2 weights (multipliers folded in)"},
     {"optim", cmd_optim, "optimizer presets: list, show NAME (chains, hyperparameters, state)"},
     {"sweep", cmd_sweep, "run `muon train` over a grid; optimal LR per width (muTransfer)"},
-    {"report", cmd_report, "plots from run directories: report curves RUN_DIR... (SVG)"},
+    {"report", cmd_report, "plots from run directories: report curves|spectral RUN_DIR... (SVG)"},
     {"coordcheck", cmd_coordcheck, "coordinate check: module l1 vs width under SP and μP (exit 0: μP passes)"},
     {"info", cmd_info, "CPU features, BLAS/oneDNN setup and GEMM speed"},
 };
@@ -25,7 +25,7 @@ static const struct {
 static void usage(FILE *f) {
     fprintf(f, "usage: muon <command> [options]   (muon <command> --help for details)\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+        fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].help);
 }
 
 int cli_fail(const char *cmd, int rc) {
