@@ -720,6 +720,190 @@ static void test_spectral_norm(void **st) {
     free(tmp);
 }
 
+/* ---- Lanczos (mu_spectral_norm_lanczos) ---- */
+
+/* X (m, n) = P diag(σ) Qᵀ with σ_i = 1 - step·i (clustered top for a small step) */
+static float *clustered_matrix(int64_t m, int64_t n, double step, uint64_t seed) {
+    const int64_t r = m < n ? m : n;
+    double *P = malloc((size_t)(m * r) * sizeof *P), *Q = malloc((size_t)(n * r) * sizeof *Q);
+    double *X = malloc((size_t)(m * n) * sizeof *X);
+    rand_orthonormal(m, r, seed, P);
+    rand_orthonormal(n, r, seed + 1000, Q);
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t k = 0; k < r; k++) P[i * r + k] *= 1.0 - step * (double)k;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, r, 1.0, P, r, Q, r, 0.0, X, n);
+    float *Xf = malloc((size_t)(m * n) * sizeof *Xf);
+    for (int64_t i = 0; i < m * n; i++) Xf[i] = (float)X[i];
+    free(P);
+    free(Q);
+    free(X);
+    return Xf;
+}
+
+static double smax_of(const float *X, int64_t m, int64_t n) {
+    double *sg = singvals(X, m, n), s = sg[0];
+    free(sg);
+    return s;
+}
+
+/* relative undershoot (smax - σ̂)/smax of a cold (v = 0) estimate; method 0 power, 1 Lanczos */
+static double cold_err(int method, const float *X, int64_t m, int64_t n, int steps, double smax) {
+    float *v = calloc((size_t)n, sizeof *v);
+    float *work = malloc(mu_lanczos_workspace_floats(m, n, MU_LANCZOS_MAX_STEPS) * sizeof *work);
+    float sigma = -1;
+    if (method) assert_int_equal(mu_spectral_norm_lanczos(X, m, n, steps, v, work, &sigma), 0);
+    else assert_int_equal(mu_spectral_norm(X, m, n, steps, v, work, &sigma), 0);
+    assert_true(sigma <= smax * (1 + 1e-5));  // both undershoot (up to rounding)
+    free(v);
+    free(work);
+    return (smax - sigma) / smax;
+}
+
+static void test_lanczos_gaussian(void **st) {
+    (void)st;
+    const int64_t shapes[][2] = {{300, 200}, {200, 300}, {64, 64}, {7, 3}};
+    for (int c = 0; c < 4; c++) {
+        const int64_t m = shapes[c][0], n = shapes[c][1];
+        mu_rng_t r;
+        mu_rng_seed(&r, 300 + (uint64_t)c);
+        float *X = malloc((size_t)(m * n) * sizeof *X);
+        for (int64_t i = 0; i < m * n; i++) X[i] = mu_rng_normal(&r);
+        const double smax = smax_of(X, m, n);
+        const double el = cold_err(1, X, m, n, 16, smax), ep = cold_err(0, X, m, n, 16, smax);
+        const double el32 = cold_err(1, X, m, n, 32, smax);
+        print_message("lanczos gaussian (%lld,%lld): σ_max %.5f, 16 steps: lanczos %.2e power %.2e; 32: %.2e\n",
+                      (long long)m, (long long)n, smax, el, ep, el32);
+        assert_true(el32 < 1e-5);
+        assert_true(el < 1e-3);
+        assert_true(el <= ep + 1e-6);
+        free(X);
+    }
+}
+
+static void test_lanczos_clustered(void **st) {
+    (void)st;
+    /* σ = 1, 0.999, 0.998, …: gap 1e-3, power iteration crawls, Lanczos does not */
+    const int64_t shapes[][2] = {{256, 128}, {128, 256}};
+    for (int c = 0; c < 2; c++) {
+        const int64_t m = shapes[c][0], n = shapes[c][1];
+        float *X = clustered_matrix(m, n, 1e-3, 900 + (uint64_t)c);
+        const double smax = smax_of(X, m, n);
+        assert_true(fabs(smax - 1.0) < 1e-5);
+        /* 128 values evenly in [0.873, 1]: relative gap 1e-3/0.126, the Chebyshev bound
+         * ~exp(-4k·sqrt(0.008)) needs k ≈ 24 for 1e-3 from a cold start */
+        for (int k = 8; k <= 32; k += 8) {
+            const double el = cold_err(1, X, m, n, k, smax), ep = cold_err(0, X, m, n, k, smax);
+            print_message("lanczos clustered (%lld,%lld) %2d steps: lanczos %.2e, power %.2e\n", (long long)m,
+                          (long long)n, k, el, ep);
+            assert_true(ep > 3 * el);                    // power is measurably worse at equal steps
+            if (k >= 24) assert_true(el < 1e-3 && ep > 1e-3);
+        }
+        free(X);
+    }
+}
+
+static void test_lanczos_ns5_output(void **st) {
+    (void)st;
+    /* the Muon++ case: σ_max of NS5(G), G Gaussian; NS5 piles singular values near 0.7–1.2 */
+    const int64_t shapes[][2] = {{256, 128}, {128, 384}};
+    mu_orth_config_t c = cfg(MU_ORTH_NS5, 5);
+    for (int s = 0; s < 2; s++) {
+        const int64_t m = shapes[s][0], n = shapes[s][1];
+        mu_rng_t r;
+        mu_rng_seed(&r, 500 + (uint64_t)s);
+        float *G = malloc((size_t)(m * n) * sizeof *G);
+        for (int64_t i = 0; i < m * n; i++) G[i] = mu_rng_normal(&r);
+        float *O = run_orth(&c, G, m, n);
+        const double smax = smax_of(O, m, n);
+        for (int k = 8; k <= 32; k += 8) {
+            const double el = cold_err(1, O, m, n, k, smax), ep = cold_err(0, O, m, n, k, smax);
+            print_message("lanczos ns5 (%lld,%lld) σ_max %.5f, %2d steps: lanczos %.2e, power %.2e\n", (long long)m,
+                          (long long)n, smax, k, el, ep);
+            if (k == 16) assert_true(el < 1e-3);  // Muon++ default: <= 1% (here 0.1%) undershoot
+        }
+        free(G);
+        free(O);
+    }
+}
+
+static void test_lanczos_edge_cases(void **st) {
+    (void)st;
+    const int64_t shapes[][2] = {{40, 30}, {30, 40}, {1, 5}, {5, 1}};
+    for (int c = 0; c < 4; c++) {
+        const int64_t m = shapes[c][0], n = shapes[c][1];
+        float *X = calloc((size_t)(m * n), sizeof *X), *v = malloc((size_t)n * sizeof *v);
+        float *work = malloc(mu_lanczos_workspace_floats(m, n, 16) * sizeof *work), sigma = -1;
+        /* zero matrix: 0, and v zeroed (cold start next call) */
+        for (int64_t j = 0; j < n; j++) v[j] = 1.0f;
+        assert_int_equal(mu_spectral_norm_lanczos(X, m, n, 16, v, work, &sigma), 0);
+        assert_true(sigma == 0);
+        for (int64_t j = 0; j < n; j++) assert_true(v[j] == 0);
+        /* rank 1: a bᵀ, σ = ‖a‖‖b‖ exactly after breakdown at step 2 */
+        mu_rng_t r;
+        mu_rng_seed(&r, 77 + (uint64_t)c);
+        double na = 0, nb = 0;
+        float a[64], b[64];
+        for (int64_t i = 0; i < m; i++) a[i] = mu_rng_normal(&r), na += (double)a[i] * a[i];
+        for (int64_t j = 0; j < n; j++) b[j] = mu_rng_normal(&r), nb += (double)b[j] * b[j];
+        for (int64_t i = 0; i < m * n; i++) X[i] = a[i / n] * b[i % n];
+        memset(v, 0, (size_t)n * sizeof *v);
+        assert_int_equal(mu_spectral_norm_lanczos(X, m, n, 16, v, work, &sigma), 0);
+        assert_close(sigma, sqrt(na * nb), 0, 1e-5);
+        /* v is the right singular vector ±b/‖b‖ */
+        double cosv = 0;
+        for (int64_t j = 0; j < n; j++) cosv += (double)v[j] * b[j] / sqrt(nb);
+        assert_close(fabs(cosv), 1.0, 0, 1e-5);
+        /* errors: NaN in X or in v, bad steps */
+        float v0 = v[0];
+        v[0] = NAN;
+        assert_int_equal(mu_spectral_norm_lanczos(X, m, n, 16, v, work, &sigma), MU_ENONFINITE);
+        v[0] = v0;
+        X[m * n - 1] = INFINITY;
+        assert_int_equal(mu_spectral_norm_lanczos(X, m, n, 16, v, work, &sigma), MU_ENONFINITE);
+        assert_int_equal(mu_spectral_norm_lanczos(X, m, n, 0, v, work, &sigma), MU_EINVAL);
+        assert_int_equal(mu_spectral_norm_lanczos(X, m, n, MU_LANCZOS_MAX_STEPS + 1, v, work, &sigma), MU_EINVAL);
+        assert_int_equal(mu_spectral_norm_lanczos(X, 0, n, 16, v, work, &sigma), MU_EINVAL);
+        assert_int_equal(mu_spectral_norm_lanczos(NULL, m, n, 16, v, work, &sigma), MU_EINVAL);
+        free(X);
+        free(v);
+        free(work);
+    }
+    assert_int_equal(mu_lanczos_workspace_floats(30, 40, 16), (size_t)(17 * 30 + 40));
+    assert_int_equal(mu_lanczos_workspace_floats(40, 30, 100), (size_t)(65 * 30 + 40));
+}
+
+static void test_lanczos_warm_start(void **st) {
+    (void)st;
+    /* repeated short runs from the kept Ritz vector: each restart lowers the error */
+    const int64_t shapes[][2] = {{256, 128}, {128, 256}};
+    for (int c = 0; c < 2; c++) {
+        const int64_t m = shapes[c][0], n = shapes[c][1];
+        float *X = clustered_matrix(m, n, 1e-3, 950 + (uint64_t)c);
+        const double smax = smax_of(X, m, n);
+        float *v = calloc((size_t)n, sizeof *v), *work = malloc(mu_lanczos_workspace_floats(m, n, 8) * sizeof *work);
+        float sigma;
+        double err[4];
+        for (int t = 0; t < 4; t++) {
+            assert_int_equal(mu_spectral_norm_lanczos(X, m, n, 4, v, work, &sigma), 0);
+            err[t] = (smax - sigma) / smax;
+            assert_true(err[t] >= -1e-5);
+        }
+        print_message("lanczos warm (%lld,%lld) 4 steps x4: %.2e %.2e %.2e %.2e\n", (long long)m, (long long)n, err[0],
+                      err[1], err[2], err[3]);
+        assert_true(err[1] < err[0] && err[3] < 0.5 * err[0]);
+        /* deterministic: the same cold start gives the same bits */
+        float sa, sb;
+        memset(v, 0, (size_t)n * sizeof *v);
+        assert_int_equal(mu_spectral_norm_lanczos(X, m, n, 8, v, work, &sa), 0);
+        memset(v, 0, (size_t)n * sizeof *v);
+        assert_int_equal(mu_spectral_norm_lanczos(X, m, n, 8, v, work, &sb), 0);
+        assert_true(sa == sb);
+        free(v);
+        free(work);
+        free(X);
+    }
+}
+
 static const struct CMUnitTest group[] = {
     cmocka_unit_test(test_coeffs_pe_table),
     cmocka_unit_test(test_coeffs_other_kinds),
@@ -738,6 +922,11 @@ static const struct CMUnitTest group[] = {
     cmocka_unit_test(test_in_place_and_errors),
     cmocka_unit_test(test_bf16),
     cmocka_unit_test(test_spectral_norm),
+    cmocka_unit_test(test_lanczos_gaussian),
+    cmocka_unit_test(test_lanczos_clustered),
+    cmocka_unit_test(test_lanczos_ns5_output),
+    cmocka_unit_test(test_lanczos_edge_cases),
+    cmocka_unit_test(test_lanczos_warm_start),
 };
 
 MU_TEST_MAIN(group)

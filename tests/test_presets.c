@@ -150,9 +150,9 @@ static void test_ema_vs_sum_same_direction(void **st) {
     mu_gemm_ctx_free(g);
 }
 
-/* ---- 4. muonpp: ‖ΔW‖₂ = η·s (exact polar 1%, ns5 + power iteration 5%) ---- */
+/* ---- 4. muonpp: ‖ΔW‖₂ = η·s (exact polar 1%, ns5 + 16 warm Lanczos steps 0.5%; power iteration 5%) ---- */
 
-static void muonpp_norm_case(mu_gemm_ctx_t *g, int exact, int64_t m, int64_t n) {
+static void muonpp_norm_case(mu_gemm_ctx_t *g, int exact, int power, int64_t m, int64_t n) {
     reg_t r = {0};
     mu_param_t *H = reg_add(&r, "h", MU_ROLE_HIDDEN, 2, m, n);
     fill(H->data, H->numel, 3, 0.05f);
@@ -160,6 +160,10 @@ static void muonpp_norm_case(mu_gemm_ctx_t *g, int exact, int64_t m, int64_t n) 
     if (exact) c.orth_kind = MU_ORTH_EXACT;
     mu_optim_t *o = NULL;
     assert_int_equal(mu_optim_init(&o, &c, r.p, r.n, g), 0);
+    if (power) {  // the previous default: 24 power iterations
+        assert_int_equal(mu_optim_set_hparam(o, "matrix.spectral_renorm.method", 0), 0);
+        assert_int_equal(mu_optim_set_hparam(o, "matrix.spectral_renorm.iters", 24), 0);
+    }
     const double eta = c.lr, s = sqrt((double)m / n), rho = 1.0 - eta * c.weight_decay;
     double *dW = malloc(sizeof(double) * (size_t)H->numel);
     float *prev = malloc(sizeof(float) * (size_t)H->numel);
@@ -169,11 +173,13 @@ static void muonpp_norm_case(mu_gemm_ctx_t *g, int exact, int64_t m, int64_t n) 
         assert_int_equal(mu_optim_step(o, 1.0f), 0);
         for (int64_t i = 0; i < H->numel; i++) dW[i] = (double)H->data[i] - rho * prev[i];  // pre-decay update
         const double ratio = ref_polar(dW, m, n, NULL) / (eta * s);
-        print_message("muonpp exact=%d (%lld,%lld) t=%d ratio %.5f\n", exact, (long long)m, (long long)n, t, ratio);
+        print_message("muonpp exact=%d power=%d (%lld,%lld) t=%d ratio %.5f\n", exact, power, (long long)m, (long long)n,
+                      t, ratio);
         if (exact) assert_close(ratio, 1.0, 0, 0.01);
         else {
-            assert_close(ratio, 1.0, 0, 0.05);
-            assert_true(ratio >= 1.0 - 1e-4);  // power iteration undershoots σ_max: steps never shrink
+            // Lanczos (default) 0.5%; power iteration (method 0) converges slowly on NS5's clustered top: 5%
+            assert_close(ratio, 1.0, 0, power ? 0.05 : 0.005);
+            assert_true(ratio >= 1.0 - 1e-4);  // both undershoot σ_max: steps never shrink
         }
     }
     free(dW);
@@ -184,10 +190,13 @@ static void muonpp_norm_case(mu_gemm_ctx_t *g, int exact, int64_t m, int64_t n) 
 
 static void test_muonpp_spectral_step(void **st) {
     mu_gemm_ctx_t *g = gemm_ctx();
-    muonpp_norm_case(g, 1, 32, 64);
-    muonpp_norm_case(g, 1, 64, 32);
-    muonpp_norm_case(g, 0, 32, 64);
-    muonpp_norm_case(g, 0, 64, 32);
+    muonpp_norm_case(g, 1, 0, 32, 64);
+    muonpp_norm_case(g, 1, 0, 64, 32);
+    muonpp_norm_case(g, 0, 0, 32, 64);
+    muonpp_norm_case(g, 0, 0, 64, 32);
+    muonpp_norm_case(g, 0, 0, 256, 128);
+    muonpp_norm_case(g, 0, 1, 32, 64);
+    muonpp_norm_case(g, 0, 1, 64, 32);
     mu_gemm_ctx_free(g);
 }
 
@@ -431,7 +440,8 @@ static void test_describe_two_lrs(void **st) {
     assert_int_equal(mu_optim_init(&o, &c, r.p, r.n, g), 0);
     assert_int_equal(mu_optim_describe(o, d, sizeof d), 0);
     print_message("%s\n", d);
-    assert_non_null(strstr(d, "spectral_renorm(iters=24,exact=0,split=qkv) -> adaptive(on=0,"));
+    // iters 24 -> 16 with the Lanczos default; `method` is quiet at its default (lanczos)
+    assert_non_null(strstr(d, "spectral_renorm(iters=16,exact=0,split=qkv) -> adaptive(on=0,"));
     assert_non_null(strstr(d, "shape_scale(mode=spectral,split=qkv) -> decay(wd=0.1,mode=lr)"));
     mu_optim_free(o);
     reg_free(&r);

@@ -188,7 +188,7 @@ int cmd_train(int argc, char **argv) {
         {"orth-steps", OPT_I32, &c->optim.orth_steps, "iterations of polynomial orth kinds (0: preset's)", 0},
         {"orth-precision", OPT_STR, &a.orth_prec, "products inside orth: f32, bf16 (needs AVX512-BF16/AMX)", 0},
         {"scale", OPT_STR, &a.scale, "update scale: preset, keller, moonlight, spectral, none", 0},
-        {"power-iters", OPT_I32, &c->optim.power_iters, "muonpp: power iterations for sigma_max (0: preset's)", 0},
+        {"power-iters", OPT_I32, &c->optim.power_iters, "muonpp: Lanczos (or power-iteration) steps for sigma_max (0: preset's 16)", 0},
         {"adaptive", OPT_BOOL, &c->optim.adaptive, "muonpp: adaptive factor A_t (our reconstruction)", 0},
         {"opt", OPT_LIST, &a.hparams,
          "optimizer hyperparameter GROUP.TRANSFORM.KEY=VALUE or GROUP.lr=VALUE, GROUP may be * (muon optim show)", 0},

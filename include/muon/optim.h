@@ -65,7 +65,8 @@ typedef struct {
     int32_t orth_steps;   /* iterations of polynomial kinds; 0 (default): the preset's (5) */
     int32_t orth_prec;    /* mu_prec_t: MU_PREC_F32 (default) | MU_PREC_BF16 (init fails without bf16) */
     int32_t scale_mode;   /* mu_scale_mode_t; -1 (default): the preset's */
-    int32_t power_iters;  /* muonpp spectral_renorm power iterations; 0 (default): the preset's (8) */
+    int32_t power_iters;  /* muonpp spectral_renorm steps for σ_max (Lanczos by default; power iteration with
+                           * --opt matrix.spectral_renorm.method=power); 0 (default): the preset's (16) */
     int32_t adaptive;     /* muonpp adaptive factor A_t (our reconstruction): 0 off (default), 1 on */
     float kappa;          /* muonpp adaptive target ‖W‖₂ ≈ kappa·s; <= 0: the preset's (1) */
     /* generic overrides "GROUP.TRANSFORM.KEY=VALUE" / "GROUP.lr=VALUE" (GROUP may be a glob,

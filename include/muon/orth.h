@@ -15,6 +15,8 @@
  *      fp32 accumulation through oneDNN; MU_EUNSUPPORTED on a CPU without bf16.
  *   5. mu_spectral_norm estimates σ_max by power iteration, warm-started from a
  *      caller-kept vector (n floats) — it always undershoots; use >= 8 iterations.
+ *      mu_spectral_norm_lanczos does the same by Lanczos (same vector slot), far more
+ *      accurate per step on clustered top spectra.
  * Defined results: a zero matrix maps to zero; non-finite input returns MU_ENONFINITE
  * (output untouched); rank-deficient input keeps its null space at zero (polynomials).
  * Thread-safety: calls with distinct workspaces and gemm contexts may run concurrently.
@@ -70,6 +72,20 @@ MU_API int mu_orth(mu_gemm_ctx_t *g,             /* compute context (borrowed) *
  * a zero v is initialised deterministically. tmp: m floats. */
 MU_API int mu_spectral_norm(const float *X, int64_t m, int64_t n, int32_t iters, float *v, float *tmp,
                             float *sigma);
+
+/* σ_max(X) by k-step Lanczos with full reorthogonalization on the short-side Gram
+ * matrix (XᵀX when n <= m, else XXᵀ): top eigenvalue of the k×k tridiagonal via
+ * LAPACKE_dstev. v (n floats): warm start, same slot and meaning as mu_spectral_norm's
+ * (updated to the Ritz right singular vector; a zero v starts deterministically).
+ * steps in [1, MU_LANCZOS_MAX_STEPS]; stops early on breakdown (invariant subspace:
+ * exact). work: mu_lanczos_workspace_floats(m, n, steps) = (k+1)·min(m,n) + max(m,n)
+ * floats, k = min(steps, 64). Undershoots σ_max like power iteration, but converges
+ * much faster on clustered top spectra (NS5 outputs). X = 0 gives 0 (and v = 0);
+ * NaN/Inf in X or v: MU_ENONFINITE. */
+#define MU_LANCZOS_MAX_STEPS 64
+MU_API size_t mu_lanczos_workspace_floats(int64_t m, int64_t n, int32_t steps);
+MU_API int mu_spectral_norm_lanczos(const float *X, int64_t m, int64_t n, int32_t steps, float *v, float *work,
+                                    float *sigma);
 
 /* Coefficients (a, b, c) of iteration k (0-based) of a polynomial kind. */
 MU_API int mu_orth_coeffs(mu_orth_kind_t kind, int32_t k, double *a, double *b, double *c);

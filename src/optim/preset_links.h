@@ -52,8 +52,10 @@
       SPLIT_BIND, {NULL, 0, 0}}}
 /* mode: 0 keller, 1 moonlight, 2 spectral (config scale_mode overrides) */
 #define SCALE_LINK(mode) {&mu_tr_shape_scale, {{"mode", MU_SRC_SCALE, mode}, SPLIT_BIND, {NULL, 0, 0}}}
-#define RENORM_LINK \
-    {&mu_tr_spectral_renorm, {{"iters", MU_SRC_POWER_ITERS, 24}, SPLIT_BIND, {NULL, 0, 0}}}
+/* muonpp: σ̂_max by 16 warm Lanczos steps (method 1; 0 = power iteration, --power-iters overrides iters) */
+#define RENORM_LINK                                                                             \
+    {&mu_tr_spectral_renorm,                                                                    \
+     {{"iters", MU_SRC_POWER_ITERS, 16}, {"method", MU_SRC_CONST, 1}, SPLIT_BIND, {NULL, 0, 0}}}
 #define ADAPTIVE_LINK                                                                              \
     {&mu_tr_adaptive,                                                                              \
      {{"on", MU_SRC_ADAPTIVE, 0}, {"kappa", MU_SRC_KAPPA, 1}, {"wd", MU_SRC_WD, 0}, SPLIT_BIND, \

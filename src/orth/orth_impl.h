@@ -27,4 +27,9 @@ int mu_orth_exact_run(mu_gemm_ctx_t *g, const mu_orth_config_t *c, const float *
                       float *work);
 size_t mu_orth_exact_workspace_floats(int64_t m, int64_t n, int exact_double);
 
+/* Matrix-vector products of X (m, n), row-major, double accumulation (power.c; shared by the
+ * power iteration and Lanczos): u (m) = X·v and w (n) = Xᵀ·u. */
+void mu_orth_matvec(const float *X, int64_t m, int64_t n, const float *v, float *u);
+void mu_orth_matvec_t(const float *X, int64_t m, int64_t n, const float *u, float *w);
+
 #endif

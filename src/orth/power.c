@@ -10,10 +10,10 @@
 #include <math.h>
 
 #include "base/util.h"
-#include "muon/orth.h"
+#include "orth/orth_impl.h"
 
 /* u (m) = X (m, n) · v (n), double accumulation */
-static void matvec(const float *X, int64_t m, int64_t n, const float *v, float *u) {
+void mu_orth_matvec(const float *X, int64_t m, int64_t n, const float *v, float *u) {
 #pragma omp parallel for schedule(static) if (m * n >= 65536)
     for (int64_t i = 0; i < m; i++) {
         const float *row = X + i * n;
@@ -24,7 +24,7 @@ static void matvec(const float *X, int64_t m, int64_t n, const float *v, float *
 }
 
 /* w (n) = Xᵀ (n, m) · u (m): threads own column blocks and sweep all rows. */
-static void matvec_t(const float *X, int64_t m, int64_t n, const float *u, float *w) {
+void mu_orth_matvec_t(const float *X, int64_t m, int64_t n, const float *u, float *w) {
     enum { BS = 256 };
 #pragma omp parallel for schedule(static) if (m * n >= 65536)
     for (int64_t jb = 0; jb < n; jb += BS) {
@@ -64,12 +64,12 @@ int mu_spectral_norm(const float *X, int64_t m, int64_t n, int32_t iters, float 
     for (int64_t j = 0; j < n; j++) v[j] = (float)(v[j] / vn);
     double est = 0;
     for (int32_t it = 0; it < iters; it++) {
-        matvec(X, m, n, v, tmp);
+        mu_orth_matvec(X, m, n, v, tmp);
         if (!isfinite(norm2(tmp, m)))
             return mu_set_error(MU_ENONFINITE, "mu_spectral_norm: matrix (%lld, %lld) holds NaN or Inf",
                                 (long long)m, (long long)n);
         /* reuse v as w: v is not needed once u = Xv is formed */
-        matvec_t(X, m, n, tmp, v);
+        mu_orth_matvec_t(X, m, n, tmp, v);
         double wn = norm2(v, n);
         if (!isfinite(wn))
             return mu_set_error(MU_ENONFINITE, "mu_spectral_norm: matrix (%lld, %lld) overflows or holds NaN/Inf",
