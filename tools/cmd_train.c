@@ -211,7 +211,7 @@ int cmd_train(int argc, char **argv) {
          "diagnostics every N steps (0: off): r_W, r_dW, orth residual per matrix, grad norm per group, "
          "activation RMS, max attention logit",
          0},
-        {"diag-iters", OPT_I32, &c->diag_iters, "power iterations per spectral norm (0: default 10)", 0},
+        {"diag-iters", OPT_I32, &c->diag_iters, "Lanczos steps per spectral norm (0: default 10, at most 64)", 0},
         {"diag-quantiles", OPT_BOOL, &c->diag_quantiles,
          "with --diag-every: also min/p10/p50/p90/max singular values of momentum buffers (one SVD each: slow)", 0},
         {"dry-run", OPT_FLAG, &a.dry_run, "print parameters, FLOPs, memory and tokens per epoch, then exit", 1},

@@ -3,8 +3,10 @@
  * Logical matrices: a parameter (rows, cols) with n_split = k is k row blocks of
  * (rows/k, cols), each contiguous in memory (fused qkv: q, k, v of (C, C)).
  * ΔW = W_after − ρ W_before (pre-decay update, ρ the step's decay factor); it is formed
- * in a scratch buffer of the largest logical matrix. σ's are power-iteration estimates
- * (orth layer), warm-started from the vectors kept here: one for W, one for ΔW per matrix. */
+ * in a scratch buffer of the largest logical matrix. σ's are Lanczos estimates (orth layer,
+ * mu_spectral_norm_lanczos: far closer than power iteration with the same matrix-vector
+ * work when the top singular values cluster, as in orthogonalized updates), warm-started
+ * from the vectors kept here: one for W, one for ΔW per matrix. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -69,7 +71,8 @@ int mu_diag_init(mu_diag_t **out, const mu_param_t *params, int32_t n_params, in
             d->vw[r] = calloc((size_t)rc->d_in, sizeof(float)); /* zero: cold start on first use */
             d->vdw[r] = calloc((size_t)rc->d_in, sizeof(float));
             ok = d->vw[r] && d->vdw[r];
-            if (rc->d_out > max_out) max_out = rc->d_out;
+            size_t ws = mu_lanczos_workspace_floats(rc->d_out, rc->d_in, MU_LANCZOS_MAX_STEPS);
+            if ((int64_t)ws > max_out) max_out = (int64_t)ws; /* tmp: the Lanczos workspace */
             if (rc->d_out * rc->d_in > max_el) max_el = rc->d_out * rc->d_in;
         }
     }
@@ -110,9 +113,18 @@ static double rms(const float *x, int64_t n) {
  * (measured on 48…512 sides), so the first measurement of a matrix runs MU_DIAG_COLD_MULT×
  * the iterations; later ones start from the previous top vector. */
 static int32_t iters_for(const mu_diag_t *d, const float *v, int64_t n) {
+    int32_t k = d->iters * MU_DIAG_COLD_MULT;
     for (int64_t j = 0; j < n; j++)
-        if (v[j] != 0) return d->iters;
-    return d->iters * MU_DIAG_COLD_MULT;
+        if (v[j] != 0) {
+            k = d->iters;
+            break;
+        }
+    return k < MU_LANCZOS_MAX_STEPS ? k : MU_LANCZOS_MAX_STEPS;
+}
+
+/* ‖X‖₂ of a logical matrix (m, n), warm-started from and updating v (n floats). */
+static int sigma_max(mu_diag_t *d, const float *X, int64_t m, int64_t n, float *v, float *out) {
+    return mu_spectral_norm_lanczos(X, m, n, iters_for(d, v, n), v, d->tmp, out);
 }
 
 int mu_diag_measure(mu_diag_t *d, const float *lr, const float *decay) {
@@ -123,7 +135,7 @@ int mu_diag_measure(mu_diag_t *d, const float *lr, const float *decay) {
         const float *W = mu_diag_rec_data(d, r);
         int64_t n = r->d_out * r->d_in;
         float sw;
-        MU_TRY(mu_spectral_norm(W, r->d_out, r->d_in, iters_for(d, d->vw[i], r->d_in), d->vw[i], d->tmp, &sw));
+        MU_TRY(sigma_max(d, W, r->d_out, r->d_in, d->vw[i], &sw));
         r->sigma_w = sw, r->r_w = sw / r->s, r->rms_w = rms(W, n);
         r->sigma_dw = r->r_dw = r->rms_dw = NAN;
         if (!with_dw) continue;
@@ -136,8 +148,7 @@ int mu_diag_measure(mu_diag_t *d, const float *lr, const float *decay) {
             r->sigma_dw = 0;
         } else {
             float sdw;
-            MU_TRY(mu_spectral_norm(d->dw, r->d_out, r->d_in, iters_for(d, d->vdw[i], r->d_in), d->vdw[i], d->tmp,
-                                    &sdw));
+            MU_TRY(sigma_max(d, d->dw, r->d_out, r->d_in, d->vdw[i], &sdw));
             r->sigma_dw = sdw;
         }
         r->r_dw = eta != 0 ? r->sigma_dw / ((double)eta * r->s) : NAN;
