@@ -5,6 +5,7 @@
 #define MUON_CLI_H
 
 #include "muon/train.h"
+#include "options.h"
 
 int cmd_info(int argc, char **argv);
 int cmd_prepare(int argc, char **argv);
@@ -19,6 +20,10 @@ int cmd_coordcheck(int argc, char **argv);
 
 /* `muon report spectral` (report_spectral.c), dispatched by cmd_report. */
 int cmd_report_spectral(int argc, char **argv);
+/* Flags and RUN_DIR... of `muon report WHAT` (cmd_report.c): returns -1 to go on, else the exit
+ * code (2 usage error, 0 after --help). */
+int cli_report_args(const char *what, const opt_t *opts, size_t n_opts, int argc, char **argv, const char *usage,
+                    const int32_t *help, const char **dirs, int *n_dirs, int max_dirs);
 /* Last path component without trailing slashes ("runs/a/" -> "a"). */
 void cli_base_name(const char *path, char *out, size_t cap);
 

@@ -26,6 +26,28 @@ void cli_base_name(const char *path, char *out, size_t cap) {
     out[l] = 0;
 }
 
+/* Flags and RUN_DIR... of a `muon report WHAT` command: returns -1 to go on, else the exit
+ * code (usage error 2, --help 0) after printing what the user needs. */
+int cli_report_args(const char *what, const opt_t *opts, size_t n_opts, int argc, char **argv, const char *usage,
+                    const int32_t *help, const char **dirs, int *n_dirs, int max_dirs) {
+    char err[1024];
+    *n_dirs = 0;
+    if (opt_parse_argv(opts, n_opts, argc, argv, dirs, n_dirs, max_dirs, err, sizeof err) != 0) {
+        fprintf(stderr, "muon report %s: %s\n", what, err);
+        return 2;
+    }
+    if (*help) {
+        printf("%s\n", usage);
+        opt_usage(opts, n_opts, stdout);
+        return 0;
+    }
+    if (*n_dirs == 0) {
+        fprintf(stderr, "muon report %s: no run directory given (usage: muon report %s RUN_DIR...)\n", what, what);
+        return 2;
+    }
+    return -1;
+}
+
 static int curves(int argc, char **argv) {
     const char *out = "curves.svg", *xkey = "step", *ykey = "loss", *title = NULL;
     int32_t logy = 0, logx = 0, help = 0;
@@ -41,20 +63,8 @@ static int curves(int argc, char **argv) {
     size_t n_opts = sizeof opts / sizeof opts[0];
     const char *dirs[MAX_RUNS];
     int n_dirs = 0;
-    char err[1024];
-    if (opt_parse_argv(opts, n_opts, argc, argv, dirs, &n_dirs, MAX_RUNS, err, sizeof err) != 0) {
-        fprintf(stderr, "muon report curves: %s\n", err);
-        return 2;
-    }
-    if (help) {
-        printf("%s\n", usage_text);
-        opt_usage(opts, n_opts, stdout);
-        return 0;
-    }
-    if (n_dirs == 0) {
-        fprintf(stderr, "muon report curves: no run directory given (usage: muon report curves RUN_DIR...)\n");
-        return 2;
-    }
+    int rc_args = cli_report_args("curves", opts, n_opts, argc, argv, usage_text, &help, dirs, &n_dirs, MAX_RUNS);
+    if (rc_args >= 0) return rc_args;
     mu_plot_series_t se[MAX_RUNS];
     char names[MAX_RUNS][128];
     memset(se, 0, sizeof se);

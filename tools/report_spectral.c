@@ -87,20 +87,8 @@ int cmd_report_spectral(int argc, char **argv) {
     size_t n_opts = sizeof opts / sizeof opts[0];
     const char *dirs[MAX_RUNS];
     int n_dirs = 0;
-    char err[1024];
-    if (opt_parse_argv(opts, n_opts, argc, argv, dirs, &n_dirs, MAX_RUNS, err, sizeof err) != 0) {
-        fprintf(stderr, "muon report spectral: %s\n", err);
-        return 2;
-    }
-    if (help) {
-        printf("%s\n", usage_text);
-        opt_usage(opts, n_opts, stdout);
-        return 0;
-    }
-    if (n_dirs == 0) {
-        fprintf(stderr, "muon report spectral: no run directory given (usage: muon report spectral RUN_DIR...)\n");
-        return 2;
-    }
+    int rc_args = cli_report_args("spectral", opts, n_opts, argc, argv, usage_text, &help, dirs, &n_dirs, MAX_RUNS);
+    if (rc_args >= 0) return rc_args;
     char path[4096];
     snprintf(path, sizeof path, "%s/metrics.jsonl", dirs[0]);
     char **names = NULL;
