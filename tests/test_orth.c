@@ -645,8 +645,11 @@ static void test_bf16(void **st) {
         assert_non_null(strstr(mu_last_error(), "bf16"));
         print_message("bf16 refused as expected: %s\n", mu_last_error());
     } else {
-        /* bf16 inputs (8-bit mantissa, rel. error 2^-9), fp32 accumulation: the ns5 band
-         * [0.1112, 1.2022] holds to 0.02 and the output is within 3% (Frobenius) of fp32 */
+        /* bf16 inputs (8-bit mantissa, rel. error 2^-9), fp32 accumulation, iterate path:
+         * the ns5 band [0.1112, 1.2022] holds to 0.02. Distance to fp32: rounding errors
+         * are relative to the largest entries, and the polynomial amplifies them ~a = 3.44×
+         * per step on the small singular directions; an exact-arithmetic emulation of this
+         * path with bf16-rounded product inputs gives 5.0% (Frobenius), σ ∈ [0.119, 1.2024] */
         assert_int_equal(rc, 0);
         sv_stats_t sv = sv_stats(out, 256, 512);
         print_message("ns5 bf16: σ ∈ [%.4f, %.4f] mean %.4f\n", sv.lo, sv.hi, sv.mean);
@@ -658,12 +661,24 @@ static void test_bf16(void **st) {
         double num = 0, den = 0;
         for (int64_t i = 0; i < 256 * 512; i++) num += (out[i] - ref[i]) * (double)(out[i] - ref[i]), den += ref[i] * (double)ref[i];
         print_message("ns5 bf16 vs fp32: rel Frobenius diff %.4f\n", sqrt(num / den));
-        assert_true(sqrt(num / den) < 0.03);
+        assert_true(sqrt(num / den) < 0.08);
+        assert_true(sqrt(num / den) > 1e-4); /* the products really ran in bf16 */
         free(ref);
     }
     c = cfg(MU_ORTH_EXACT, 0);
     c.prec = MU_PREC_BF16;
     assert_int_equal(mu_orth(ctx(), &c, s.X, 256, 512, out, work), MU_EUNSUPPORTED);
+    /* bf16 never takes the Gram path (unstable: its accumulated Q is rounded to 8 bits
+     * before Q·X; on an AMX CPU it gave σ_max 216): AUTO iterates, GRAM is refused */
+    c = cfg(MU_ORTH_NS5, 5);
+    mu_orth_config_t it = c;
+    it.path = MU_ORTH_PATH_ITERATE;
+    assert_true(mu_orth_flops(256, 1024, &c) < 0.9 * mu_orth_flops(256, 1024, &it)); /* fp32 AUTO: Gram */
+    c.prec = it.prec = MU_PREC_BF16;
+    assert_true(mu_orth_flops(256, 1024, &c) == mu_orth_flops(256, 1024, &it)); /* bf16 AUTO: iterate */
+    c.path = MU_ORTH_PATH_GRAM;
+    assert_int_equal(mu_orth(ctx(), &c, s.X, 256, 512, out, work), MU_EUNSUPPORTED);
+    assert_non_null(strstr(mu_last_error(), "Gram path is unstable with bf16"));
     free(work);
     free(out);
     spec_free(&s);

@@ -51,7 +51,8 @@ typedef struct {
 /* mu_orth_config_t.path. ITERATE: X ← p(XXᵀ)·X every step (T·(3r²c + 2r³) flops with syrk).
  * GRAM: iterate on the Gram matrix A = XXᵀ (A ← A·p(A)², Q ← p(A)·Q) and apply Q·X once
  * (3r²c + (6T−5)r³ flops): fewer flops when c > 1.25r. AUTO (default) picks the cheaper.
- * pe always iterates (the Gram recursion amplifies round-off there, see docs/orth.md). */
+ * pe and bf16 products always iterate (the Gram recursion amplifies round-off there, see
+ * docs/orth.md); GRAM with prec bf16 is refused (MU_EUNSUPPORTED). */
 enum { MU_ORTH_PATH_AUTO = 0, MU_ORTH_PATH_ITERATE = 1, MU_ORTH_PATH_GRAM = 2 };
 
 MU_API mu_orth_config_t mu_orth_config_default(void);

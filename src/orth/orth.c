@@ -79,6 +79,10 @@ static int check_config(const mu_orth_config_t *c) {
         if (c->kind == MU_ORTH_EXACT)
             return mu_set_error(MU_EUNSUPPORTED, "mu_orth: kind exact has no bf16 path (LAPACK works in fp32/fp64); "
                                 "use prec f32");
+        if (c->path == MU_ORTH_PATH_GRAM) /* see mu_orth_use_gram */
+            return mu_set_error(MU_EUNSUPPORTED, "mu_orth: the Gram path is unstable with bf16 products (its "
+                                "accumulated Q reaches ~a^T = 490 and bf16 rounding of Q·X swamps the result); "
+                                "use path iterate or auto with bf16, or prec f32");
         if (!mu_gemm_bf16_available())
             return mu_set_error(MU_EUNSUPPORTED, "mu_orth: prec bf16 needs a CPU with AVX512-BF16 or AMX (oneDNN ISA "
                                 "here: %s); use prec f32", mu_onednn_isa());

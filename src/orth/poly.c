@@ -126,6 +126,11 @@ int mu_orth_use_gram(int64_t r, int64_t cc, const mu_orth_config_t *c) {
      * the round-off the Gram recursion carries in A — measured on spec(256,256,1e3):
      * T = 6 top singular value 1.0071 instead of 1.0012 (ns5 stays within 2e-5) */
     if (c->kind == MU_ORTH_PE || c->path == MU_ORTH_PATH_ITERATE || c->steps == 0) return 0;
+    /* bf16 products never take it: Q = Π B_k grows to ~a^T (3.44^5 ≈ 490 on the small
+     * singular directions) and rounding Q to 8 bits before Q·X adds errors of order
+     * 490·2^-9·σ_max — measured on an AMX CPU: spec(256,512,1e3) gave σ ∈ [0.07, 216]
+     * (fp32 Gram and bf16 iterate both stay in the ns5 band [0.111, 1.202]) */
+    if (c->prec == MU_PREC_BF16) return 0;
     if (c->path == MU_ORTH_PATH_GRAM) return 1;
     mu_orth_config_t t = *c;
     t.path = MU_ORTH_PATH_ITERATE;
