@@ -69,6 +69,8 @@ static void bench_free(bench_t *b) {
 }
 
 /* One training step; diag 1: with the diagnostics of a diag step, 2: and the quantiles.
+ * The diag step's forward also records the attention-logit rows (its cost is in the total,
+ * not in the "modules" column).
  * Returns its wall time (< 0 on error). */
 static double step(bench_t *b, int diag) {
     double t0 = mu_time_s(), a;
@@ -76,6 +78,7 @@ static double step(bench_t *b, int diag) {
     memset(b->t, 0, sizeof b->t);
     if (diag) mu_diag_reset(b->d);
     mu_gpt_zero_grad(b->m);
+    if (mu_gpt_record_module_stats(b->m, diag != 0)) return -1; /* as the loop: the diag forward records */
     if (mu_gpt_forward(b->m, b->x, b->y, b->B, b->c.seq_len, &loss)) return -1;
     if (diag) {
         a = mu_time_s();

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "model/gpt_impl.h" /* att_valid: which path the logit stats take */
 #include "testutil.h"
 
 #include "muon/coordcheck.h"
@@ -183,8 +184,16 @@ static void random_tokens(int32_t *x, int64_t n, int32_t V, uint64_t seed) {
     for (int64_t i = 0; i < n; i++) x[i] = (int32_t)mu_rng_below(&r, (uint64_t)V);
 }
 
-/* Every module of a μP model with all multipliers != 1, at B < max_batch and T < seq_len. */
+static void check_stats_vs_reference(int32_t record);
+
+/* Every module of a μP model with all multipliers != 1, at B < max_batch and T < seq_len;
+ * attention logits recomputed from qkv (record 0) and recorded by the forward (record 1). */
 static void test_stats_match_reference_forward(void **state) {
+    check_stats_vs_reference(0);
+    check_stats_vs_reference(1);
+}
+
+static void check_stats_vs_reference(int32_t record) {
     mu_gpt_config_t c = tiny_cfg();
     model_t r = make(&c, 4, 3);
     randomize(r.m, 11);
@@ -192,7 +201,9 @@ static void test_stats_match_reference_forward(void **state) {
     int32_t x[21], y[21];
     random_tokens(x, B * T, c.vocab, 5);
     random_tokens(y, B * T, c.vocab, 6);
+    assert_int_equal(mu_gpt_record_module_stats(r.m, record), 0);
     assert_int_equal(mu_gpt_forward(r.m, x, y, (int32_t)B, (int32_t)T, NULL), 0);
+    assert_int_equal(r.m->att_valid, record); /* which path mu_gpt_module_stats takes */
     mu_gpt_module_stat_t st[16];
     int32_t n = 0;
     assert_int_equal(mu_gpt_n_module_stats(r.m), 11);
@@ -287,6 +298,9 @@ static void test_stats_refusals(void **state) {
     assert_int_equal(mu_gpt_forward(r.m, x, y, 2, 3, NULL), 0);
     assert_int_equal(mu_gpt_module_stats(r.m, st, 10, &n), MU_EINVAL); /* needs 11 */
     assert_non_null(strstr(mu_last_error(), "11"));
+    assert_int_equal(mu_gpt_record_module_stats(r.m, 2), MU_EINVAL);
+    assert_non_null(strstr(mu_last_error(), "expected 0 or 1"));
+    assert_int_equal(mu_gpt_record_module_stats(NULL, 1), MU_EINVAL);
     assert_int_equal(mu_gpt_module_stats(r.m, NULL, 16, &n), MU_EINVAL);
     assert_int_equal(mu_gpt_module_stats(r.m, st, 16, &n), 0);
     assert_int_equal(mu_gpt_backward(r.m, 1.0f), 0);

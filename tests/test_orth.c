@@ -795,6 +795,33 @@ static void test_lanczos_gaussian(void **st) {
     }
 }
 
+/* The matvecs split columns by thread count; each output still sums over rows in
+ * order, so σ̂ and the warm vector are bit-identical at 1, 2 and 5 threads. */
+static void test_lanczos_thread_independent(void **st) {
+    (void)st;
+    const int64_t m = 256, n = 1000; /* m·n above the threading threshold, n not a block multiple */
+    mu_rng_t r;
+    mu_rng_seed(&r, 41);
+    float *X = malloc((size_t)(m * n) * sizeof *X), *work = malloc(mu_lanczos_workspace_floats(m, n, 16) * sizeof *work);
+    float v[3][1000], sig[3];
+    for (int64_t i = 0; i < m * n; i++) X[i] = mu_rng_normal(&r);
+    const int32_t thr[3] = {1, 2, 5}, saved = mu_threads_get();
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(mu_threads_set(thr[k]), MU_OK);
+        memset(v[k], 0, sizeof v[k]);
+        assert_int_equal(mu_spectral_norm_lanczos(X, m, n, 16, v[k], work, &sig[k]), MU_OK);
+        assert_int_equal(mu_spectral_norm_lanczos(X, m, n, 16, v[k], work, &sig[k]), MU_OK); /* warm */
+    }
+    mu_threads_set(saved);
+    assert_true(sig[0] > 0);
+    for (int k = 1; k < 3; k++) {
+        assert_memory_equal(&sig[0], &sig[k], sizeof sig[0]);
+        assert_memory_equal(v[0], v[k], sizeof v[0]);
+    }
+    free(X);
+    free(work);
+}
+
 static void test_lanczos_clustered(void **st) {
     (void)st;
     /* σ = 1, 0.999, 0.998, …: gap 1e-3, power iteration crawls, Lanczos does not */
@@ -939,6 +966,7 @@ static const struct CMUnitTest group[] = {
     cmocka_unit_test(test_spectral_norm),
     cmocka_unit_test(test_lanczos_gaussian),
     cmocka_unit_test(test_lanczos_clustered),
+    cmocka_unit_test(test_lanczos_thread_independent),
     cmocka_unit_test(test_lanczos_ns5_output),
     cmocka_unit_test(test_lanczos_edge_cases),
     cmocka_unit_test(test_lanczos_warm_start),

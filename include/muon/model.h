@@ -133,6 +133,11 @@ MU_API int32_t mu_gpt_n_module_stats(const mu_gpt_t *m);
 /* Fill out[0 .. *n) (cap >= mu_gpt_n_module_stats, else MU_EINVAL); MU_EINVAL when no forward
  * ran or its backward already did. */
 MU_API int mu_gpt_module_stats(const mu_gpt_t *m, mu_gpt_module_stat_t *out, int32_t cap, int32_t *n);
+/* on = 1: later forwards also record the attention-logit statistics per score row (one pass
+ * over the scores before the softmax overwrites them; 32 bytes per row, allocated here), so
+ * mu_gpt_module_stats reads them instead of recomputing every q·k. Off (default): it recomputes.
+ * Either way the same statistics, up to the order of the dot products' sums. */
+MU_API int mu_gpt_record_module_stats(mu_gpt_t *m, int32_t on);
 
 #ifdef __cplusplus
 }

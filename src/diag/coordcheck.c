@@ -102,6 +102,7 @@ static int one_run(const mu_coordcheck_config_t *c, mu_gpt_t *m, mu_gemm_ctx_t *
         MU_REQUIRE(h, "coordcheck: the model has no lm_head.weight");
         memset(h->data, 0, (size_t)h->numel * sizeof(float));
     }
+    MU_TRY(mu_gpt_record_module_stats(m, 1)); /* the forward records the attention-logit rows */
     mu_optim_config_t oc = c->optim;
     oc.param = param;
     oc.width_mult = mu_gpt_width_mult(g);

@@ -12,7 +12,9 @@ struct mu_diag {
     mu_diag_record_t *rec;
     float **vw, **vdw;   /* per record: warm-start vectors (d_in floats) */
     float **snap;        /* per record: weights before the step (d_out·d_in floats) */
-    float *tmp, *dw;     /* scratch: max d_out, max d_out·d_in */
+    float *tmp, *dw;     /* scratch per thread: n_thr blocks of tmp_len and dw_len floats */
+    int64_t tmp_len, dw_len;
+    int32_t n_thr;       /* threads the scratch was sized for (omp_get_max_threads at init) */
     /* optional per-step parts, forgotten by mu_diag_reset */
     int32_t n_groups;                 /* group norms measured (0: none) */
     mu_diag_group_t *groups;          /* capacity groups_cap */

@@ -6,8 +6,12 @@
  * in a scratch buffer of the largest logical matrix. σ's are Lanczos estimates (orth layer,
  * mu_spectral_norm_lanczos: far closer than power iteration with the same matrix-vector
  * work when the top singular values cluster, as in orthogonalized updates), warm-started
- * from the vectors kept here: one for W, one for ΔW per matrix. */
+ * from the vectors kept here: one for W, one for ΔW per matrix.
+ * Threads: matrices are measured in parallel, one per thread with its own scratch (the
+ * Lanczos matvecs then run single-threaded); each matrix's result does not depend on the
+ * thread that measured it (mu_spectral_norm_lanczos is thread-count independent). */
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -77,8 +81,10 @@ int mu_diag_init(mu_diag_t **out, const mu_param_t *params, int32_t n_params, in
         }
     }
     if (ok) {
-        d->tmp = malloc((size_t)max_out * sizeof(float));
-        d->dw = malloc((size_t)max_el * sizeof(float));
+        d->n_thr = omp_get_max_threads() < n_rec ? omp_get_max_threads() : (n_rec > 0 ? n_rec : 1);
+        d->tmp_len = max_out, d->dw_len = max_el;
+        d->tmp = malloc((size_t)d->n_thr * (size_t)max_out * sizeof(float));
+        d->dw = malloc((size_t)d->n_thr * (size_t)max_el * sizeof(float));
         ok = d->tmp && d->dw;
     }
     if (!ok) {
@@ -123,36 +129,52 @@ static int32_t iters_for(const mu_diag_t *d, const float *v, int64_t n) {
 }
 
 /* ‖X‖₂ of a logical matrix (m, n), warm-started from and updating v (n floats). */
-static int sigma_max(mu_diag_t *d, const float *X, int64_t m, int64_t n, float *v, float *out) {
-    return mu_spectral_norm_lanczos(X, m, n, iters_for(d, v, n), v, d->tmp, out);
+static int sigma_max(const mu_diag_t *d, const float *X, int64_t m, int64_t n, float *v, float *tmp, float *out) {
+    return mu_spectral_norm_lanczos(X, m, n, iters_for(d, v, n), v, tmp, out);
+}
+
+/* Record i: σ, ratio and RMS of W, and of ΔW when with_dw; scratch tmp and dw. */
+static int measure_one(mu_diag_t *d, int32_t i, int with_dw, const float *lr, const float *decay, float *tmp,
+                       float *dw) {
+    mu_diag_record_t *r = &d->rec[i];
+    const float *W = mu_diag_rec_data(d, r);
+    int64_t n = r->d_out * r->d_in;
+    float sw;
+    MU_TRY(sigma_max(d, W, r->d_out, r->d_in, d->vw[i], tmp, &sw));
+    r->sigma_w = sw, r->r_w = sw / r->s, r->rms_w = rms(W, n);
+    r->sigma_dw = r->r_dw = r->rms_dw = NAN;
+    if (!with_dw) return MU_OK;
+    /* ΔW = W_after − ρ W_before: the update before decoupled decay */
+    float rho = decay ? decay[r->param] : 1.0f, eta = lr[r->param];
+    const float *W0 = d->snap[i];
+    for (int64_t j = 0; j < n; j++) dw[j] = W[j] - rho * W0[j];
+    r->rms_dw = rms(dw, n);
+    if (r->rms_dw == 0) { /* no update (frozen group): σ is exactly 0 */
+        r->sigma_dw = 0;
+    } else {
+        float sdw;
+        MU_TRY(sigma_max(d, dw, r->d_out, r->d_in, d->vdw[i], tmp, &sdw));
+        r->sigma_dw = sdw;
+    }
+    r->r_dw = eta != 0 ? r->sigma_dw / ((double)eta * r->s) : NAN;
+    return MU_OK;
 }
 
 int mu_diag_measure(mu_diag_t *d, const float *lr, const float *decay) {
     MU_REQUIRE(d, "mu_diag_measure: NULL diag");
-    int with_dw = lr && d->have_snap;
+    const int with_dw = lr && d->have_snap;
+    int32_t nt = omp_get_max_threads(), failed = d->n_rec;
+    if (nt > d->n_thr) nt = d->n_thr;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1 && d->n_rec > 1)
     for (int32_t i = 0; i < d->n_rec; i++) {
-        mu_diag_record_t *r = &d->rec[i];
-        const float *W = mu_diag_rec_data(d, r);
-        int64_t n = r->d_out * r->d_in;
-        float sw;
-        MU_TRY(sigma_max(d, W, r->d_out, r->d_in, d->vw[i], &sw));
-        r->sigma_w = sw, r->r_w = sw / r->s, r->rms_w = rms(W, n);
-        r->sigma_dw = r->r_dw = r->rms_dw = NAN;
-        if (!with_dw) continue;
-        /* ΔW = W_after − ρ W_before: the update before decoupled decay */
-        float rho = decay ? decay[r->param] : 1.0f, eta = lr[r->param];
-        const float *W0 = d->snap[i];
-        for (int64_t j = 0; j < n; j++) d->dw[j] = W[j] - rho * W0[j];
-        r->rms_dw = rms(d->dw, n);
-        if (r->rms_dw == 0) { /* no update (frozen group): σ is exactly 0 */
-            r->sigma_dw = 0;
-        } else {
-            float sdw;
-            MU_TRY(sigma_max(d, d->dw, r->d_out, r->d_in, d->vdw[i], &sdw));
-            r->sigma_dw = sdw;
+        const int t = omp_get_thread_num();
+        if (measure_one(d, i, with_dw, lr, decay, d->tmp + t * d->tmp_len, d->dw + t * d->dw_len) != MU_OK) {
+#pragma omp critical(mu_diag_measure_failed)
+            failed = i < failed ? i : failed;
         }
-        r->r_dw = eta != 0 ? r->sigma_dw / ((double)eta * r->s) : NAN;
     }
+    /* the error message is thread-local: reproduce the first failure here (deterministic) */
+    if (failed < d->n_rec) return measure_one(d, failed, with_dw, lr, decay, d->tmp, d->dw);
     d->have_snap = 0;
     return MU_OK;
 }

@@ -256,7 +256,23 @@ void mu_gpt_free(mu_gpt_t *m) {
     free(m->pdata);
     free(m->pgrad);
     free(m->adata);
+    free(m->att_rows);
     free(m);
+}
+
+int mu_gpt_record_module_stats(mu_gpt_t *m, int32_t on) {
+    MU_REQUIRE(m, "mu_gpt_record_module_stats: model is NULL");
+    MU_REQUIRE(on == 0 || on == 1, "mu_gpt_record_module_stats: on is %d, expected 0 or 1", (int)on);
+    if (on && !m->att_rows) {
+        const mu_gpt_config_t *c = &m->cfg;
+        size_t n = (size_t)c->n_layer * (size_t)m->max_batch * (size_t)c->n_head * (size_t)c->seq_len * 4;
+        m->att_rows = malloc(n * sizeof *m->att_rows);
+        if (!m->att_rows)
+            return mu_set_error(MU_ENOMEM, "mu_gpt_record_module_stats: cannot allocate %zu bytes", n * sizeof(double));
+    }
+    m->record_att = on;
+    m->att_valid = 0;
+    return MU_OK;
 }
 
 int mu_gpt_init(mu_gpt_t **out, const mu_gpt_config_t *cfg, int32_t max_batch, mu_gemm_ctx_t *gemm) {
@@ -394,6 +410,7 @@ int mu_gpt_forward(mu_gpt_t *m, const int32_t *x, const int32_t *y, int32_t B, i
     }
     m->have_targets = 0;
     m->acts_valid = 0;
+    m->att_valid = 0;
     m->B = B;
     m->T = T;
     memcpy(m->inputs, x, (size_t)N * sizeof(int32_t));
@@ -413,7 +430,8 @@ int mu_gpt_forward(mu_gpt_t *m, const int32_t *x, const int32_t *y, int32_t B, i
         mu_op_layernorm_fwd(a->ln1, a->ln1_mean, a->ln1_rstd, res, w->ln1w, w->ln1b, N, C);
         MU_TRY(mu_op_linear_fwd(g, a->qkv, a->ln1, w->qkvw, N, C, 3 * C));
         if (w->qkvb) mu_op_bias_add(a->qkv, w->qkvb, N, 3 * C);
-        MU_TRY(mu_op_attention_fwd_s(g, a->atty, a->att, a->qkv, B, T, C, H, 0, a_attn));
+        double *rows = m->record_att ? mu_gpt_att_rows(m, l) : NULL;
+        MU_TRY(mu_op_attention_fwd_s(g, a->atty, a->att, a->qkv, B, T, C, H, 0, a_attn, rows));
         MU_TRY(mu_op_linear_fwd(g, m->tmp_a, a->atty, w->attpw, N, C, C));
         mu_dropout_t da = dropout_at(m, SITE_ATTN(l));
         mu_op_residual_fwd(a->res_mid, res, m->tmp_a, w->attpb, N, C, &da);
@@ -440,6 +458,7 @@ int mu_gpt_forward(mu_gpt_t *m, const int32_t *x, const int32_t *y, int32_t B, i
         *loss = NAN;
     }
     m->acts_valid = 1;
+    m->att_valid = m->record_att;
     return MU_OK;
 }
 

@@ -50,6 +50,14 @@ struct mu_gpt {
     uint64_t seed, step, micro;
     int32_t B, T, have_targets;
     int32_t acts_valid; /* 1: activations and logits hold the last forward (cleared by backward) */
+    double *att_rows;   /* (L, max_batch·H·T, 4) attention-logit row statistics, when recording */
+    int32_t record_att; /* mu_gpt_record_module_stats */
+    int32_t att_valid;  /* 1: att_rows hold the last forward */
 };
+
+/* Layer l's block of att_rows: rows (b, h, t) of the last forward, 4 doubles each. */
+static inline double *mu_gpt_att_rows(const mu_gpt_t *m, int32_t l) {
+    return m->att_rows + (size_t)l * (size_t)m->max_batch * (size_t)m->cfg.n_head * (size_t)m->cfg.seq_len * 4;
+}
 
 #endif

@@ -328,11 +328,11 @@ static int64_t attn_block(int64_t T, int64_t tb) {
 
 int mu_op_attention_fwd(mu_gemm_ctx_t *g, float *out, float *att, const float *qkv, int64_t B, int64_t T,
                         int64_t C, int64_t H, int64_t tb) {
-    return mu_op_attention_fwd_s(g, out, att, qkv, B, T, C, H, tb, 1.0f / sqrtf((float)(C / H)));
+    return mu_op_attention_fwd_s(g, out, att, qkv, B, T, C, H, tb, 1.0f / sqrtf((float)(C / H)), NULL);
 }
 
 int mu_op_attention_fwd_s(mu_gemm_ctx_t *g, float *out, float *att, const float *qkv, int64_t B, int64_t T,
-                          int64_t C, int64_t H, int64_t tb, float scale) {
+                          int64_t C, int64_t H, int64_t tb, float scale, double *row_stats) {
     int64_t hs = C / H, C3 = 3 * C, TT = T * T;
     tb = attn_block(T, tb);
     /* scores S[b,h][r0:r1, 0:r1] = scale * q[r0:r1] k[0:r1]^T; q, k (T,hs) read in place, row stride 3C */
@@ -348,6 +348,18 @@ int mu_op_attention_fwd_s(mu_gemm_ctx_t *g, float *out, float *att, const float 
     for (int64_t row = 0; row < B * H * T; row++) {
         int64_t t = row % T, n = t + 1;
         float *s = att + row * T;
+        if (row_stats) { /* the raw scores, before the softmax overwrites them (stats.c) */
+            double s1 = 0.0, s2 = 0.0, vmx = -INFINITY, vmxa = 0.0;
+            for (int64_t j = 0; j < n; j++) {
+                double v = (double)s[j], av = fabs(v);
+                s1 += av;
+                s2 += v * v;
+                if (v > vmx || isnan(v)) vmx = v;
+                if (av > vmxa || isnan(v)) vmxa = av;
+            }
+            double *o = row_stats + 4 * row;
+            o[0] = s1, o[1] = s2, o[2] = vmx, o[3] = vmxa;
+        }
         float mx = -INFINITY;
 #pragma omp simd reduction(max : mx)
         for (int64_t j = 0; j < n; j++) mx = s[j] > mx ? s[j] : mx;

@@ -79,9 +79,11 @@ int mu_op_attention_fwd(mu_gemm_ctx_t *g, float *out, float *att, const float *q
 /* dqkv (B,T,3C) written from dout (B,T,C); datt (B,H,T,T) is scratch; tb as in forward. */
 int mu_op_attention_bwd(mu_gemm_ctx_t *g, float *dqkv, float *datt, const float *dout, const float *qkv,
                         const float *att, int64_t B, int64_t T, int64_t C, int64_t H, int64_t tb);
-/* The same with an explicit score multiplier: softmax(scale q k^T) (μP: alpha_attn/d_head). */
+/* The same with an explicit score multiplier: softmax(scale q k^T) (μP: alpha_attn/d_head).
+ * row_stats (B·H·T rows of 4 doubles, or NULL): per score row over its causal entries
+ * sum |s|, sum s², max s, max |s|, taken before the softmax (module statistics). */
 int mu_op_attention_fwd_s(mu_gemm_ctx_t *g, float *out, float *att, const float *qkv, int64_t B, int64_t T,
-                          int64_t C, int64_t H, int64_t tb, float scale);
+                          int64_t C, int64_t H, int64_t tb, float scale, double *row_stats);
 int mu_op_attention_bwd_s(mu_gemm_ctx_t *g, float *dqkv, float *datt, const float *dout, const float *qkv,
                           const float *att, int64_t B, int64_t T, int64_t C, int64_t H, int64_t tb, float scale);
 

@@ -5,8 +5,9 @@
  * Two outputs are not kept as such and are derived:
  *   attn / mlp output   the residual's increment: res_mid - res_in = drop(c_proj(.) + b), and
  *                       res_out - res_mid; exact up to the one fp32 rounding of the add.
- *   attention logits    recomputed from the stored qkv: s_tj = a_attn q_t . k_j for j <= t (the
- *                       forward overwrites the scores with softmax probabilities in place).
+ *   attention logits    s_tj = a_attn q_t . k_j for j <= t: per-row sums recorded by the forward
+ *                       when mu_gpt_record_module_stats is on, else recomputed from the stored
+ *                       qkv (the forward overwrites the scores with softmax probabilities).
  * Determinism: every row is summarized by one thread in index order into its own partial sums,
  * which are then combined in row order, so the result does not depend on the thread count. */
 #include <math.h>
@@ -87,6 +88,13 @@ static void stat_scores(mu_gpt_module_stat_t *o, part_t *p, const float *qkv, in
     finish(o, p, rows, B * H * (T * (T + 1) / 2), name, layer);
 }
 
+/* Rows recorded by the forward (ops.c: sum |s|, sum s², max s, max |s| per row). */
+static void stat_recorded(mu_gpt_module_stat_t *o, part_t *p, const double *rows, int64_t n, int64_t count,
+                          const char *name, int32_t layer) {
+    for (int64_t r = 0; r < n; r++) p[r] = (part_t){rows[4 * r], rows[4 * r + 1], rows[4 * r + 2], rows[4 * r + 3]};
+    finish(o, p, n, count, name, layer);
+}
+
 int32_t mu_gpt_n_module_stats(const mu_gpt_t *m) { return m ? 3 + 4 * m->cfg.n_layer : 0; }
 
 int mu_gpt_module_stats(const mu_gpt_t *m, mu_gpt_module_stat_t *out, int32_t cap, int32_t *n) {
@@ -109,7 +117,10 @@ int mu_gpt_module_stats(const mu_gpt_t *m, mu_gpt_module_stat_t *out, int32_t ca
     for (int32_t l = 0; l < c->n_layer; l++) {
         const acts_t *a = &m->la[l];
         snprintf(nm, sizeof nm, "h%d.attn_logits", l);
-        stat_scores(&out[k++], p, a->qkv, B, T, C, H, scale, nm, l);
+        if (m->att_valid)
+            stat_recorded(&out[k++], p, mu_gpt_att_rows(m, l), B * H * T, B * H * (T * (T + 1) / 2), nm, l);
+        else
+            stat_scores(&out[k++], p, a->qkv, B, T, C, H, scale, nm, l);
         snprintf(nm, sizeof nm, "h%d.attn", l);
         stat_dense(&out[k++], p, a->res_mid, res, N, C, nm, l); /* x + attn - x */
         snprintf(nm, sizeof nm, "h%d.mlp", l);

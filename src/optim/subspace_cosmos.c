@@ -143,11 +143,14 @@ static int cosmos_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, fl
         }
         MU_TRY(mm(g, 0, 0, m, k, n, 1.0f, G, P, 0.0f, GP));  // GP with the new basis
         if (ctx->t > 1) MU_TRY(mm(g, 1, 0, k, k, m, 1.0f - b2, GP, GP, 1.0f, S));
+#pragma omp parallel for schedule(static) if (m * k >= 65536)
         for (int64_t i = 0; i < m * k; i++) V[i] = b2 * V[i] + (1.0f - b2) * GP[i] * GP[i];
         // Ĝ = (G + b1·M)/(1 + b1·bc1)
+#pragma omp parallel for schedule(static) if (mn >= 65536)
         for (int64_t i = 0; i < mn; i++) Gh[i] = (G[i] + b1 * M[i]) * inv_nest;
         // A = (ĜP / (sqrt(V)/sqrt(bc2) + eps))·Pᵀ, written into U's view
         MU_TRY(mm(g, 0, 0, m, k, n, 1.0f, Gh, P, 0.0f, GP));  // GP now holds ĜP
+#pragma omp parallel for schedule(static) if (m * k >= 65536)
         for (int64_t i = 0; i < m * k; i++) Y[i] = GP[i] / (sqrtf(V[i]) / rbc2 + eps);
         MU_TRY(mm(g, 0, 1, m, n, k, 1.0f, Y, P, 0.0f, M));
         if (k == n) continue;  // empty residual: B = 0 exactly
@@ -158,6 +161,7 @@ static int cosmos_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, fl
         MU_TRY(mu_orth(g, &oc, R, m, n, R, ws));
         const double fn = sqrt(mu_dot_f64(R, R, mn));
         const float a = (float)((double)gamma * sqrt((double)mn) / (fn + (double)eps));
+#pragma omp parallel for schedule(static) if (mn >= 65536)
         for (int64_t i = 0; i < mn; i++) M[i] += a * R[i];
     }
     return MU_OK;

@@ -8,6 +8,7 @@
  * (σ₂/σ₁)^(2k). Sums run in double; a zero v starts from a fixed pseudo-random
  * vector (seed 0x6f727468), so results are deterministic. */
 #include <math.h>
+#include <omp.h>
 
 #include "base/util.h"
 #include "orth/orth_impl.h"
@@ -23,13 +24,19 @@ void mu_orth_matvec(const float *X, int64_t m, int64_t n, const float *v, float 
     }
 }
 
-/* w (n) = Xᵀ (n, m) · u (m): threads own column blocks and sweep all rows. */
+/* w (n) = Xᵀ (n, m) · u (m): threads own column blocks and sweep all rows. Blocks are
+ * n / threads wide (a multiple of 16 floats, one cache line per row, at most 256), so a
+ * 256-wide matrix still spreads over 16 threads; every w[j] sums over i in the same
+ * order whatever the block width, so the result does not depend on the thread count. */
 void mu_orth_matvec_t(const float *X, int64_t m, int64_t n, const float *u, float *w) {
-    enum { BS = 256 };
-#pragma omp parallel for schedule(static) if (m * n >= 65536)
-    for (int64_t jb = 0; jb < n; jb += BS) {
-        double acc[BS] = {0};
-        int64_t je = jb + BS < n ? jb + BS : n;
+    enum { BS_MAX = 256 };
+    const int64_t nt = m * n >= 65536 ? omp_get_max_threads() : 1;
+    int64_t bs = (n + nt - 1) / nt;
+    bs = bs < 16 ? 16 : bs > BS_MAX ? BS_MAX : (bs + 15) / 16 * 16;
+#pragma omp parallel for schedule(static) if (nt > 1)
+    for (int64_t jb = 0; jb < n; jb += bs) {
+        double acc[BS_MAX] = {0};
+        int64_t je = jb + bs < n ? jb + bs : n;
         for (int64_t i = 0; i < m; i++) {
             const float *row = X + i * n;
             const double ui = u[i];

@@ -301,6 +301,7 @@ static int accumulate_grad(run_t *r, int64_t step, int diag_now, double *loss_su
         MU_TRY(mu_dataset_sample(r->data, c->seed, (uint64_t)step, (uint64_t)micro, B, T, r->x, r->y));
         mu_gpt_set_train(r->model, 1, c->seed, (uint64_t)step, (uint64_t)micro);
         float l;
+        MU_TRY(mu_gpt_record_module_stats(r->model, diag_now && micro == A - 1));
         MU_TRY(mu_gpt_forward(r->model, r->x, r->y, B, T, &l));
         /* activation RMS per module and the largest attention logit per layer (src/model/stats.c)
          * of the step's last micro-batch: read from the forward's activations, before the backward */
