@@ -35,6 +35,7 @@
 
 static double dot(const float *a, const float *b, int64_t n) {
     double s = 0;
+#pragma omp simd reduction(+ : s)
     for (int64_t i = 0; i < n; i++) s += (double)a[i] * (double)b[i];
     return s;
 }

@@ -19,6 +19,7 @@ void mu_orth_matvec(const float *X, int64_t m, int64_t n, const float *v, float 
     for (int64_t i = 0; i < m; i++) {
         const float *row = X + i * n;
         double s = 0;
+#pragma omp simd reduction(+ : s) /* fixed lane order: the same sum at any thread count */
         for (int64_t j = 0; j < n; j++) s += (double)row[j] * (double)v[j];
         u[i] = (float)s;
     }
