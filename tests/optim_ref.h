@@ -67,6 +67,47 @@ static inline mu_optim_config_t cfg_of(const char *name) {
     return c;
 }
 
+/* The small GPT-like registry of the state round-trip tests: embedding, fused qkv (3 views,
+ * 2 heads), MLP matrix, head, ln_f gain and bias; weights uniform(±0.2) under salt. */
+static inline void reg_small_gpt(reg_t *r, uint64_t salt) {
+    reg_add(r, "wte", MU_ROLE_EMBED, 2, 10, 8);
+    mu_param_t *q = reg_add(r, "h.0.attn.c_attn.weight", MU_ROLE_HIDDEN, 2, 24, 8);
+    q->n_split = 3, q->n_head = 2, q->layer = 0;
+    reg_add(r, "h.0.mlp.c_fc.weight", MU_ROLE_HIDDEN, 2, 16, 8)->layer = 0;
+    reg_add(r, "lm_head.weight", MU_ROLE_HEAD, 2, 10, 8);
+    reg_add(r, "ln_f.weight", MU_ROLE_GAIN, 1, 8, 1);
+    reg_add(r, "ln_f.bias", MU_ROLE_BIAS, 1, 8, 1);
+    for (int32_t i = 0; i < r->n; i++) fill_lcg(r->p[i].data, r->p[i].numel, 50 + (uint64_t)i, salt, 0.2f);
+}
+
+/* Step t's gradients: uniform(±0.4), a different stream per (t, parameter). */
+static inline void reg_grads(reg_t *r, int t, uint64_t salt) {
+    for (int32_t i = 0; i < r->n; i++)
+        fill_lcg(r->p[i].grad, r->p[i].numel, 1000 * (uint64_t)t + (uint64_t)i, salt, 0.4f);
+}
+
+/* The optimizer state of oa (over a) handed to ob (over b, fresh): b's weights are copied
+ * from a's and ob loads oa's saved state. Returns the saved bytes (caller frees), *nb its size. */
+static inline void *state_handoff(mu_optim_t *oa, const reg_t *a, mu_optim_t *ob, reg_t *b, size_t *nb) {
+    *nb = mu_optim_state_bytes(oa);
+    void *buf = malloc(*nb);
+    assert_int_equal(mu_optim_state_save(oa, buf, *nb), 0);
+    for (int32_t i = 0; i < a->n; i++) memcpy(b->p[i].data, a->p[i].data, sizeof(float) * (size_t)a->p[i].numel);
+    assert_int_equal(mu_optim_state_load(ob, buf, *nb), 0);
+    return buf;
+}
+
+/* Every weight of a and b bit-identical and finite (what names the case on failure). */
+static inline void assert_same_weights(const reg_t *a, const reg_t *b, const char *what) {
+    for (int32_t i = 0; i < a->n; i++) {
+        if (memcmp(a->p[i].data, b->p[i].data, sizeof(float) * (size_t)a->p[i].numel) != 0) {
+            print_error("%s: '%s' differs after the round trip\n", what, a->p[i].name);
+            fail();
+        }
+        for (int64_t j = 0; j < a->p[i].numel; j++) assert_true(isfinite(a->p[i].data[j]));
+    }
+}
+
 static inline double sgn(double x) { return (double)((x > 0) - (x < 0)); }
 
 /* ---- double references ---- */

@@ -422,21 +422,6 @@ static void test_gluon(void **st) {
 }
 
 /* ---- every preset: state round trip (bit-exact resume) ---- */
-static void build_small(reg_t *r) {
-    reg_add(r, "wte", MU_ROLE_EMBED, 2, 10, 8);
-    mu_param_t *q = reg_add(r, "h.0.attn.c_attn.weight", MU_ROLE_HIDDEN, 2, 24, 8);
-    q->n_split = 3, q->n_head = 2, q->layer = 0;
-    reg_add(r, "h.0.mlp.c_fc.weight", MU_ROLE_HIDDEN, 2, 16, 8)->layer = 0;
-    reg_add(r, "lm_head.weight", MU_ROLE_HEAD, 2, 10, 8);
-    reg_add(r, "ln_f.weight", MU_ROLE_GAIN, 1, 8, 1);
-    reg_add(r, "ln_f.bias", MU_ROLE_BIAS, 1, 8, 1);
-    for (int32_t i = 0; i < r->n; i++) fill(r->p[i].data, r->p[i].numel, 50 + (uint64_t)i, 0.2f);
-}
-
-static void grads(reg_t *r, int t) {
-    for (int32_t i = 0; i < r->n; i++) fill(r->p[i].grad, r->p[i].numel, 1000 * (uint64_t)t + (uint64_t)i, 0.4f);
-}
-
 static const char *const family[] = {"mars-adamw", "mars-lion", "mars-shampoo", "mars-m", "lion",
                                      "scion",      "scion-unconstrained", "gluon"};
 
@@ -445,25 +430,19 @@ static void test_state_roundtrip(void **st) {
     mu_gemm_ctx_t *g = gemm_ctx();
     for (size_t k = 0; k < sizeof family / sizeof family[0]; k++) {
         reg_t a = {0}, b = {0};
-        build_small(&a), build_small(&b);
+        reg_small_gpt(&a, 7), reg_small_gpt(&b, 7);
         mu_optim_config_t c = cfg_of(family[k]);
         mu_optim_t *oa = make(&c, &a, g);
-        for (int t = 1; t <= 3; t++) grads(&a, t), assert_int_equal(mu_optim_step(oa, 1.0f), 0);
-        size_t nb = mu_optim_state_bytes(oa);
-        void *buf = malloc(nb);
-        assert_int_equal(mu_optim_state_save(oa, buf, nb), 0);
-        for (int32_t i = 0; i < a.n; i++) memcpy(b.p[i].data, a.p[i].data, sizeof(float) * (size_t)a.p[i].numel);
+        for (int t = 1; t <= 3; t++) reg_grads(&a, t, 7), assert_int_equal(mu_optim_step(oa, 1.0f), 0);
+        size_t nb;
         mu_optim_t *ob = make(&c, &b, g);
-        assert_int_equal(mu_optim_state_load(ob, buf, nb), 0);
+        void *buf = state_handoff(oa, &a, ob, &b, &nb);
         for (int t = 4; t <= 5; t++) {
-            grads(&a, t), grads(&b, t);
+            reg_grads(&a, t, 7), reg_grads(&b, t, 7);
             assert_int_equal(mu_optim_step(oa, 0.5f), 0);
             assert_int_equal(mu_optim_step(ob, 0.5f), 0);
         }
-        for (int32_t i = 0; i < a.n; i++) {
-            assert_memory_equal(a.p[i].data, b.p[i].data, sizeof(float) * (size_t)a.p[i].numel);
-            for (int64_t j = 0; j < a.p[i].numel; j++) assert_true(isfinite(a.p[i].data[j]));
-        }
+        assert_same_weights(&a, &b, family[k]);
         free(buf);
         mu_optim_free(oa), mu_optim_free(ob);
         reg_free(&a), reg_free(&b);
@@ -475,7 +454,7 @@ static void test_state_roundtrip(void **st) {
 static void test_errors(void **st) {
     (void)st;
     reg_t r = {0};
-    build_small(&r);
+    reg_small_gpt(&r, 7);
     mu_optim_config_t c = cfg_of("mars-adamw");
     mu_optim_t *o = make(&c, &r, NULL);
     assert_int_equal(mu_optim_set_hparam(o, "matrix.grad_diff.beta", 1.0f), MU_EINVAL);
