@@ -235,6 +235,62 @@ static void test_incomplete_checkpoint_rejected(void **s) {
     assert_int_equal(mu_state_read(p, &st), MU_EFORMAT);
 }
 
+/* A run killed after writing both .next files but before renaming them leaves only the
+ * (model.safetensors.next, state.bin.next) pair complete. Resuming from it must move it into
+ * place before the run's first own checkpoint (checked from the first step's progress
+ * callback): else an interrupted save would destroy the only copy of that checkpoint. */
+typedef struct {
+    const char *out;
+    int checked, in_place, next_left;
+} rotation_probe_t;
+
+static void rotation_cb(const mu_progress_t *p, void *user) {
+    rotation_probe_t *r = user;
+    if (p->event != 0 || r->checked) return;
+    char w[700], wn[700], sn[700];
+    snprintf(w, sizeof w, "%s/model.safetensors", r->out);
+    snprintf(wn, sizeof wn, "%s/model.safetensors.next", r->out);
+    snprintf(sn, sizeof sn, "%s/state.bin.next", r->out);
+    r->checked = 1;
+    r->in_place = access(w, F_OK) == 0;
+    r->next_left = access(wn, F_OK) == 0 || access(sn, F_OK) == 0;
+}
+
+static void test_resume_finishes_rotation(void **s) {
+    char dir[256], data[512], a[512], b[512], p[700], q[700];
+    run_dirs("rotation", dir, data, a);
+    snprintf(b, sizeof b, "%s/split", dir);
+    mu_train_result_t res;
+    mu_train_config_t c = tiny_config(data, a);
+    c.ckpt_every = 100; /* only the stop's and the end's checkpoints */
+    assert_int_equal(mu_train_run(&c, NULL, NULL, &res), MU_OK);
+    mu_train_config_t c2 = c;
+    c2.out = b;
+    c2.stop_after = 5;
+    assert_int_equal(mu_train_run(&c2, NULL, NULL, &res), MU_OK);
+    const char *names[2] = {"model.safetensors", "state.bin"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(p, sizeof p, "%s/%s", b, names[i]);
+        snprintf(q, sizeof q, "%s/%s.next", b, names[i]);
+        assert_int_equal(rename(p, q), 0);
+    }
+    char w[4096];
+    mu_state_t st;
+    assert_int_equal(mu_ckpt_find_complete(b, w, sizeof w, &st), MU_OK);
+    assert_int_equal(st.step, 5);
+    assert_non_null(strstr(w, ".next"));
+    mu_state_free(&st);
+    rotation_probe_t probe = {b, 0, 0, 0};
+    c2.stop_after = 0;
+    c2.resume = b;
+    assert_int_equal(mu_train_run(&c2, rotation_cb, &probe, &res), MU_OK);
+    assert_true(probe.checked);
+    assert_true(probe.in_place);
+    assert_false(probe.next_left);
+    assert_int_equal(res.steps_done, 12);
+    assert_same_weights(a, b, "after resuming from a mid-rotation pair");
+}
+
 /* Crash drill: SIGKILL `muon train` at random moments (including mid-checkpoint), resume,
  * and require (a) every complete checkpoint loads, (b) at most ckpt_every steps are lost,
  * (c) the finished run equals an uninterrupted one bit for bit. Needs MUON_BIN. */
@@ -424,6 +480,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_refuses_existing_run_dir),
         cmocka_unit_test(test_incomplete_checkpoint_rejected),
         cmocka_unit_test(test_schedule_in_metrics_and_eval),
+        cmocka_unit_test(test_resume_finishes_rotation),
         cmocka_unit_test(test_crash_drill),
         cmocka_unit_test(test_auto_plan_cache_bit_identical),
         cmocka_unit_test(test_diag_every_muonpp_exact),

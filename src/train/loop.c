@@ -144,17 +144,20 @@ static int save_checkpoint(run_t *r) {
     return MU_OK;
 }
 
-/* Find the newest complete (weights, state) pair in dir; fills paths and the state. */
-int mu_ckpt_find_complete(const char *dir, char *wpath, size_t wcap, mu_state_t *best) {
-    static const char *pairs[3][2] = {{"model.safetensors", "state.bin"},
-                                      {"model.safetensors", "state.bin.next"},
-                                      {"model.safetensors.next", "state.bin.next"}};
+/* The (weights, state) file pairs a checkpoint can be left in: in place, or mid-rotation
+ * (save_checkpoint renames weights first, then state). */
+static const char *const ckpt_pairs[3][2] = {{"model.safetensors", "state.bin"},
+                                             {"model.safetensors", "state.bin.next"},
+                                             {"model.safetensors.next", "state.bin.next"}};
+
+/* The newest complete pair in dir: its weights path, its state and its index in ckpt_pairs. */
+static int find_pair(const char *dir, char *wpath, size_t wcap, mu_state_t *best, int *which) {
     int found = 0;
     char why[512] = "no model.safetensors/state.bin pair";
     for (int i = 0; i < 3; i++) {
         char w[4096], s[4096];
-        path_in(w, sizeof w, dir, pairs[i][0]);
-        path_in(s, sizeof s, dir, pairs[i][1]);
+        path_in(w, sizeof w, dir, ckpt_pairs[i][0]);
+        path_in(s, sizeof s, dir, ckpt_pairs[i][1]);
         if (!file_exists(w) || !file_exists(s)) continue;
         mu_state_t st;
         if (mu_state_read(s, &st) != MU_OK) {
@@ -163,8 +166,8 @@ int mu_ckpt_find_complete(const char *dir, char *wpath, size_t wcap, mu_state_t 
         }
         uint64_t sum;
         if (mu_file_checksum(w, &sum) != MU_OK || sum != st.weights_sum) {
-            snprintf(why, sizeof why, "%s does not match the weights checksum recorded in %s", pairs[i][0],
-                     pairs[i][1]);
+            snprintf(why, sizeof why, "%s does not match the weights checksum recorded in %s", ckpt_pairs[i][0],
+                     ckpt_pairs[i][1]);
             mu_state_free(&st);
             continue;
         }
@@ -172,12 +175,36 @@ int mu_ckpt_find_complete(const char *dir, char *wpath, size_t wcap, mu_state_t 
             if (found) mu_state_free(best);
             *best = st;
             snprintf(wpath, wcap, "%s", w);
+            *which = i;
             found = 1;
         } else {
             mu_state_free(&st);
         }
     }
     if (!found) return mu_set_error(MU_EFORMAT, "%s: no complete checkpoint (%s)", dir, why);
+    return MU_OK;
+}
+
+/* Find the newest complete (weights, state) pair in dir; fills paths and the state. */
+int mu_ckpt_find_complete(const char *dir, char *wpath, size_t wcap, mu_state_t *best) {
+    int which;
+    return find_pair(dir, wpath, wcap, best, &which);
+}
+
+/* A run resumed from a pair left mid-rotation finishes the rotation first: otherwise the next
+ * save, interrupted while writing model.safetensors.next, would destroy the only copy of the
+ * newest checkpoint and a later resume would fall back one checkpoint further. Weights first,
+ * as in save_checkpoint, so every intermediate state still holds a complete pair. */
+static int promote_pair(const char *dir, int which, char *wpath, size_t wcap) {
+    char w[4096], s[4096], wn[4096], sn[4096];
+    path_in(w, sizeof w, dir, ckpt_pairs[0][0]);
+    path_in(s, sizeof s, dir, ckpt_pairs[0][1]);
+    path_in(wn, sizeof wn, dir, ckpt_pairs[2][0]);
+    path_in(sn, sizeof sn, dir, ckpt_pairs[2][1]);
+    if (which == 0) return MU_OK;
+    if ((which == 2 && rename(wn, w) != 0) || rename(sn, s) != 0)
+        return mu_set_error(MU_EIO, "%s: cannot move the resumed checkpoint into place: %s", dir, strerror(errno));
+    snprintf(wpath, wcap, "%s", w);
     return MU_OK;
 }
 
@@ -192,10 +219,11 @@ static int config_equal(const mu_gpt_config_t *a, const mu_gpt_config_t *b) {
 static int resume_from(run_t *r, const char *dir) {
     char w[4096];
     mu_state_t st;
-    MU_TRY(mu_ckpt_find_complete(dir, w, sizeof w, &st));
-    int rc = MU_OK;
+    int which;
+    MU_TRY(find_pair(dir, w, sizeof w, &st, &which));
+    int rc = promote_pair(dir, which, w, sizeof w);
     mu_gpt_config_t saved;
-    if ((rc = mu_ckpt_read_config(w, &saved)) == MU_OK && !config_equal(&saved, &r->c->model))
+    if (rc == MU_OK && (rc = mu_ckpt_read_config(w, &saved)) == MU_OK && !config_equal(&saved, &r->c->model))
         rc = mu_set_error(MU_EMISMATCH, "%s: model config differs from the run being resumed", w);
     if (rc == MU_OK) rc = mu_ckpt_load_weights(w, r->model);
     if (rc == MU_OK) rc = mu_optim_state_load(r->opt, st.optim_state, st.optim_len);
