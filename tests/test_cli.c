@@ -93,6 +93,15 @@ static void test_round_trip_and_mismatch(void **s) {
     snprintf(args, sizeof args, "train --data corpus.txt --out run %s --steps 20 --dry-run", model);
     assert_int_equal(run(args, out, sizeof out), 0);
     assert_non_null(strstr(out, "FLOPs per token"));
+    /* the spec's named switches become --opt lines in the resolved (and resumed) config */
+    snprintf(args, sizeof args, "train --data corpus.txt --out run %s --optim gluon --gluon-log --dry-run", model);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    assert_non_null(strstr(out, "opt = *.lmo.est=log"));
+    assert_null(strstr(out, "gluon-log"));
+    snprintf(args, sizeof args, "train --data corpus.txt --out run %s --optim mars-m --mars-m-efficient --dry-run",
+             model);
+    assert_int_equal(run(args, out, sizeof out), 0);
+    assert_non_null(strstr(out, "opt = matrix*.grad_diff.mode=efficient"));
     snprintf(args, sizeof args, "train --data corpus.txt --out run %s --steps 20 --eval-every 10", model);
     assert_int_equal(run(args, out, sizeof out), 0);
     assert_non_null(strstr(out, "val loss"));

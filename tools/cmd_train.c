@@ -20,6 +20,7 @@ typedef struct {
     const char *wd_mode; /* --wd-mode decoupled|independent */
     const char *param, *mup_init; /* --param sp|mup, --mup-init gauss|orthogonal|table */
     int32_t dry_run, help, vocab;
+    int32_t gluon_log, mars_m_eff; /* spec switches, expanded to --opt lines */
     float warmup_f;
     opt_list_t hparams; /* --opt GROUP.TRANSFORM.KEY=VALUE, repeatable */
 } train_args_t;
@@ -192,6 +193,9 @@ int cmd_train(int argc, char **argv) {
         {"adaptive", OPT_BOOL, &c->optim.adaptive, "muonpp: adaptive factor A_t (our reconstruction)", 0},
         {"opt", OPT_LIST, &a.hparams,
          "optimizer hyperparameter GROUP.TRANSFORM.KEY=VALUE or GROUP.lr=VALUE, GROUP may be * (muon optim show)", 0},
+        {"gluon-log", OPT_FLAG, &a.gluon_log, "gluon: estimate (L0, L1) online and log them (= --opt *.lmo.est=log)", 1},
+        {"mars-m-efficient", OPT_FLAG, &a.mars_m_eff,
+         "MARS: one-buffer efficient form (= --opt matrix*.grad_diff.mode=efficient)", 1},
         {"schedule", OPT_STR, &a.schedule, "LR schedule: constant, cosine, wsd", 0},
         {"warmup", OPT_I64, &c->sched.warmup, "linear warmup steps", 0},
         {"decay-frac", OPT_F32, &c->sched.decay_frac, "wsd: fraction of steps in the final decay", 0},
@@ -228,6 +232,10 @@ int cmd_train(int argc, char **argv) {
         opt_lists_clear(opts, N_OPTS);
         if (parse_all(opts, N_OPTS, argc, argv, err, sizeof err) != 0) goto usage_err;
     }
+    /* the spec's named switches are --opt lines: stored (and resumed) as such */
+    if ((a.gluon_log && opt_set(opts, N_OPTS, "opt", "*.lmo.est=log", err, sizeof err) != 0) ||
+        (a.mars_m_eff && opt_set(opts, N_OPTS, "opt", "matrix*.grad_diff.mode=efficient", err, sizeof err) != 0))
+        goto usage_err;
     c->optim.hparams = a.hparams.v; /* applied by mu_optim_init, errors name the key */
     c->optim.n_hparams = a.hparams.n;
     const char *resume = opt_peek(argc, argv, "resume");
