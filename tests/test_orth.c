@@ -1,7 +1,8 @@
 /* test_orth.c — orthogonalization kernels: coefficient tables, the spec's singular
  * value figures for ns5 / pe / cubic on spec(m,n,κ) matrices, exact polar factor vs
  * the known P·Qᵀ, syrk vs gemm paths, transposition symmetry, defined results
- * (zero, non-finite, tiny, huge, rank-deficient), bf16 refusal, power iteration.
+ * (zero, non-finite, tiny, huge, rank-deficient), bf16 refusal, power iteration, Lanczos,
+ * the thin QR of subspace bases (CholeskyQR2 and its fallback).
  *
  * spec(m,n,κ) = P diag(σ) Qᵀ, σ_i = κ^(−i/(r−1)), P (m,r), Q (n,r) orthonormal from
  * LAPACK QR of Gaussian matrices (double), rounded to fp32. Its exact polar factor
@@ -12,6 +13,7 @@
 #include <lapacke.h>
 
 #include "muon/orth.h"
+#include "orth/qr.h"
 #include "testutil.h"
 
 /* ---- helpers ---- */
@@ -946,6 +948,90 @@ static void test_lanczos_warm_start(void **st) {
     }
 }
 
+/* ---- thin QR (orth/qr.c): CholeskyQR2 with a Householder fallback ---- */
+
+/* max over (a, b) of |(QᵀQ)_ab − δ_ab|, and of ||(QᵀH)_ab| − δ_ab| against a reference basis H
+ * (equal nested spans up to column signs), both in double. */
+static double qr_orth_err(const float *Q, const float *H, int64_t n, int64_t k) {
+    double mx = 0.0;
+    for (int64_t a = 0; a < k; a++)
+        for (int64_t b = 0; b < k; b++) {
+            double s = 0.0;
+            for (int64_t i = 0; i < n; i++) s += (double)Q[i * k + a] * (H ? H[i * k + b] : Q[i * k + b]);
+            s = (H ? fabs(s) : s) - (a == b);
+            if (fabs(s) > mx) mx = fabs(s);
+        }
+    return mx;
+}
+
+static float *qr_householder(const float *X, int64_t n, int64_t k) {
+    float *H = malloc(sizeof(float) * (size_t)(n * k)), *tau = malloc(sizeof(float) * (size_t)k);
+    memcpy(H, X, sizeof(float) * (size_t)(n * k));
+    assert_int_equal(LAPACKE_sgeqrf(LAPACK_ROW_MAJOR, (lapack_int)n, (lapack_int)k, H, (lapack_int)k, tau), 0);
+    assert_int_equal(LAPACKE_sorgqr(LAPACK_ROW_MAJOR, (lapack_int)n, (lapack_int)k, (lapack_int)k, H, (lapack_int)k,
+                                    tau), 0);
+    free(tau);
+    return H;
+}
+
+/* COSMOS's case: a basis P·S of eigen-directions with graded scales (κ 1e6) and mixed
+ * columns. CholeskyQR2 handles it without falling back; Q is orthonormal to 1e-6 and spans
+ * what Householder's Q spans, column by column (|QᵀH| = I). */
+static void test_qr_graded(void **st) {
+    (void)st;
+    const int64_t shapes[][2] = {{300, 20}, {1024, 64}, {64, 64}, {7, 1}};
+    for (size_t c = 0; c < sizeof shapes / sizeof shapes[0]; c++) {
+        const int64_t n = shapes[c][0], k = shapes[c][1];
+        float *X = malloc(sizeof(float) * (size_t)(n * k)), *ws = malloc(sizeof(float) * mu_qr_workspace_floats(n, k));
+        mu_rng_t r;
+        mu_rng_seed(&r, 11 + c);
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t j = 0; j < k; j++) X[i * k + j] = mu_rng_normal(&r) * (float)pow(1e6, -(double)j / (double)k);
+        for (int64_t j = k - 1; j > 0; j--)  // x_j += 0.5·x_{j-1}: correlated columns
+            for (int64_t i = 0; i < n; i++) X[i * k + j] += 0.5f * X[i * k + j - 1];
+        float *H = qr_householder(X, n, k);
+        int32_t fb = -1;
+        assert_int_equal(mu_qr_thin(X, n, k, ws, &fb), 0);
+        assert_int_equal(fb, 0);
+        const double e = qr_orth_err(X, NULL, n, k), es = qr_orth_err(X, H, n, k);
+        if (!(e < 1e-6 && es < 1e-5)) fail_msg("%lldx%lld: ‖QᵀQ − I‖max %.2e, ‖|QᵀH| − I‖max %.2e", (long long)n,
+                                                (long long)k, e, es);
+        free(H);
+        free(ws);
+        free(X);
+    }
+}
+
+/* Nearly dependent columns (x_2 = x_1 + 1e-6·noise: κ ≈ 1e6 after scaling) and a zero column:
+ * CholeskyQR2 is unsafe, the Householder fallback runs and Q is still orthonormal. A NaN is
+ * an error; bad shapes are refused. */
+static void test_qr_fallback_and_errors(void **st) {
+    (void)st;
+    const int64_t n = 200, k = 8;
+    float *X = malloc(sizeof(float) * (size_t)(n * k)), *ws = malloc(sizeof(float) * mu_qr_workspace_floats(n, k));
+    for (int variant = 0; variant < 2; variant++) {
+        mu_rng_t r;
+        mu_rng_seed(&r, 5);
+        for (int64_t i = 0; i < n * k; i++) X[i] = mu_rng_normal(&r);
+        for (int64_t i = 0; i < n; i++)
+            X[i * k + 3] = variant == 0 ? X[i * k + 2] + 1e-6f * mu_rng_normal(&r) : 0.0f;
+        float *H = qr_householder(X, n, k);
+        int32_t fb = 0;
+        assert_int_equal(mu_qr_thin(X, n, k, ws, &fb), 0);
+        assert_int_equal(fb, 1);
+        assert_true(qr_orth_err(X, NULL, n, k) < 1e-5);
+        assert_true(qr_orth_err(X, H, n, k) < 1e-5);  // it is Householder's Q
+        free(H);
+    }
+    X[5] = NAN;
+    assert_int_equal(mu_qr_thin(X, n, k, ws, NULL), MU_ENONFINITE);
+    assert_non_null(strstr(mu_last_error(), "not finite"));
+    assert_int_equal(mu_qr_thin(X, 3, 4, ws, NULL), MU_EINVAL);
+    assert_int_equal(mu_qr_thin(NULL, n, k, ws, NULL), MU_EINVAL);
+    free(ws);
+    free(X);
+}
+
 static const struct CMUnitTest group[] = {
     cmocka_unit_test(test_coeffs_pe_table),
     cmocka_unit_test(test_coeffs_other_kinds),
@@ -970,6 +1056,8 @@ static const struct CMUnitTest group[] = {
     cmocka_unit_test(test_lanczos_ns5_output),
     cmocka_unit_test(test_lanczos_edge_cases),
     cmocka_unit_test(test_lanczos_warm_start),
+    cmocka_unit_test(test_qr_graded),
+    cmocka_unit_test(test_qr_fallback_and_errors),
 };
 
 MU_TEST_MAIN(group)

@@ -5,7 +5,7 @@
  * k = min(rank, n); state P (n×k), S (k×k), V (m×k):
  *
  *   t = 1: P = top-k eigenvectors of GᵀG (LAPACKE_dsyevd, fp64);  S = (1-b2)·PᵀGᵀGP
- *   t > 1: P̃ = b2·P_old·S + (1-b2)·Gᵀ(G·P_old);  P = Q of thin QR(P̃) (sgeqrf/sorgqr)
+ *   t > 1: P̃ = b2·P_old·S + (1-b2)·Gᵀ(G·P_old);  P = Q of thin QR(P̃) (CholeskyQR2, orth/qr.c)
  *          J = P_oldᵀ·P;  S = b2·Jᵀ·S·J + (1-b2)·(GP)ᵀ(GP)
  *   V <- b2·V + (1-b2)·(GP)⊙(GP)
  *   bc1 = (1-b1^t)/(1-b1), bc2 = 1-b2^t;  Ĝ = (G + b1·M)/(1 + b1·bc1)      (Nesterov form)
@@ -14,15 +14,18 @@
  *   U' = A + gamma·B                          (rms_match(ratio) follows in the chain)
  *
  * With k = n the residual is round-off that orth would blow up to full size, so B is set
- * to 0 exactly (the authors' code does not guard this). Scratch: 2mn + 2mk + nk + 2k² + k
- * floats plus the ns5 workspace of one view.
+ * to 0 exactly (the authors' code does not guard this). Scratch: 2mn + 2mk + nk + 2k² floats
+ * plus the larger of the QR and ns5 workspaces of one view (used one after the other).
  */
 #include <cblas.h>
 #include <lapacke.h>
+#include <stdio.h>
+#include <string.h>
 #include <math.h>
 
 #include "base/util.h"
 #include "muon/orth.h"
+#include "orth/qr.h"
 #include "optim/transform.h"
 
 enum { K_B1 = 0, K_B2 = 1, K_EPS = 2, K_RANK = 3, K_GAMMA = 4, K_SPLIT = 5 };
@@ -65,8 +68,8 @@ static size_t cosmos_scratch(const mu_tstep_t *s, const mu_param_t *p) {
     if (p->ndim != 2) return 0;
     const dims_t d = dims(s, p);
     mu_orth_config_t oc = ns5();
-    return (size_t)(2 * d.m * d.n + 2 * d.m * d.k + d.n * d.k + 2 * d.k * d.k + d.k) +
-           mu_orth_workspace_floats(d.m, d.n, &oc);
+    const size_t qr = mu_qr_workspace_floats(d.n, d.k), orth = mu_orth_workspace_floats(d.m, d.n, &oc);
+    return (size_t)(2 * d.m * d.n + 2 * d.m * d.k + d.n * d.k + 2 * d.k * d.k) + (qr > orth ? qr : orth);
 }
 
 static int cosmos_check(const mu_tstep_t *s, const mu_param_t *p, const mu_gemm_ctx_t *gemm, const char *who) {
@@ -116,7 +119,7 @@ static int cosmos_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, fl
     const float rbc2 = (float)sqrt(1.0 - pow((double)b2, t));  // sqrt(bc2)
     mu_gemm_ctx_t *g = ctx->gemm;
     float *Gh = ctx->scratch, *R = Gh + mn, *GP = R + mn, *Y = GP + m * k, *Pt = Y + m * k, *J = Pt + n * k,
-          *T1 = J + k * k, *tau = T1 + k * k, *ws = tau + k;
+          *T1 = J + k * k, *ws = T1 + k * k;
     for (int64_t v = 0; v < d.nv; v++) {
         float *P = state + v * (n * k + k * k + m * k), *S = P + n * k, *V = S + k * k;
         float *M = U + v * mn;
@@ -128,13 +131,11 @@ static int cosmos_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, fl
             MU_TRY(mm(g, 0, 0, m, k, n, 1.0f, G, P, 0.0f, GP));
             MU_TRY(mm(g, 0, 0, n, k, k, b2, P, S, 0.0f, Pt));
             MU_TRY(mm(g, 1, 0, n, k, m, 1.0f - b2, G, GP, 1.0f, Pt));
-            lapack_int info = LAPACKE_sgeqrf(LAPACK_ROW_MAJOR, (lapack_int)n, (lapack_int)k, Pt, (lapack_int)k, tau);
-            if (info == 0)
-                info = LAPACKE_sorgqr(LAPACK_ROW_MAJOR, (lapack_int)n, (lapack_int)k, (lapack_int)k, Pt, (lapack_int)k,
-                                      tau);
-            if (info != 0)
-                return mu_set_error(MU_ENONFINITE, "optim subspace_cosmos on '%s': QR of the basis failed (info %d)",
-                                    p->name, (int)info);
+            if (mu_qr_thin(Pt, n, k, ws, NULL) != MU_OK) {
+                char why[256];
+                snprintf(why, sizeof why, "%s", mu_last_error());  // copy: set_error rewrites the message
+                return mu_set_error(MU_ENONFINITE, "optim subspace_cosmos on '%s': %s", p->name, why);
+            }
             // J = P_oldᵀ·P_new;  S <- b2·Jᵀ·S·J (the (GP)ᵀ(GP) term follows with the new GP)
             MU_TRY(mm(g, 1, 0, k, k, n, 1.0f, P, Pt, 0.0f, J));
             MU_TRY(mm(g, 0, 0, k, k, k, 1.0f, S, J, 0.0f, T1));
