@@ -44,8 +44,16 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-# Provenance: checkpoints and run directories record the commit they were built from.
-$(BUILD)/src/train/loop.o: CFLAGS += -DMU_GIT_COMMIT='"$(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)"'
+# Provenance: checkpoints and run directories record the commit they were built from, "+dirty"
+# when the tree had uncommitted changes. commit.txt is rewritten only when that string changes,
+# and loop.o depends on it, so a new commit recompiles the one file that embeds it.
+GIT_COMMIT := $(shell git describe --always --dirty=+dirty --abbrev=7 2>/dev/null || echo unknown)
+$(BUILD)/commit.txt: FORCE
+	@mkdir -p $(BUILD); [ "$$(cat $@ 2>/dev/null)" = "$(GIT_COMMIT)" ] || echo "$(GIT_COMMIT)" > $@
+$(BUILD)/src/train/loop.o: $(BUILD)/commit.txt
+$(BUILD)/src/train/loop.o: CFLAGS += -DMU_GIT_COMMIT='"$(GIT_COMMIT)"'
+.PHONY: FORCE
+FORCE:
 
 $(BUILD)/libmuon.a: $(OBJS)
 	@rm -f $@

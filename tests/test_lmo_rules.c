@@ -9,6 +9,7 @@
  *                        its identity with approx without clipping, one buffer, the errors;
  *   Scion boundary init  lmo(init=1): every role on its ball's boundary, the constrained bound;
  *   Gluon estimation     mu_hinge_fit by hand, the logged pair, the fitted step rule;
+ *   Scion light          momentum in the gradient buffer: Scion's steps, its state, the refusals;
  *   every variant        a bit-exact state round trip. */
 #include "testutil.h"
 
@@ -681,6 +682,72 @@ static void test_state_roundtrip_variants(void **st) {
     mu_gemm_ctx_free(g);
 }
 
+/* Momentum in the gradient buffer (--scion-light, grad_carry.c). The light optimizer sees
+ * B_t = βB_{t−1} + G_t (the caller adds G_t; the step leaves β·B_t behind) where Scion sees
+ * G_t and keeps D_t = (1−β)B_t: weights agree to rounding at every step, for both presets and
+ * every role. No ema link or state; the state file carries B bit-exactly and names the form;
+ * presets whose chains are not ema -> scale-invariant lmo are refused with the group's name. */
+static void test_scion_light(void **st) {
+    (void)st;
+    mu_gemm_ctx_t *g = gemm_ctx();
+    const char *presets[] = {"scion", "scion-unconstrained"};
+    for (int k = 0; k < 2; k++) {
+        reg_t a = {0}, b = {0}, c = {0}, gt = {0};
+        build_small(&a), build_small(&b), build_small(&c), build_small(&gt);
+        mu_optim_config_t cl = cfg_of(presets[k]);
+        cl.momentum_in_grad = 1;
+        mu_optim_t *oa = open_opt(presets[k], NULL, NULL, &a, g), *ob = open_opt(presets[k], &cl, NULL, &b, g);
+        assert_int_equal(mu_optim_keeps_grad(oa), 0);
+        assert_int_equal(mu_optim_keeps_grad(ob), 1);
+        const float *s;
+        size_t n;
+        assert_int_equal(mu_optim_link_state(ob, 0, "ema", &s, &n), MU_EINVAL);  // the ema link is gone
+        mu_optim_t *oc = NULL;
+        void *buf = NULL;
+        size_t nb = 0;
+        for (int t = 1; t <= 6; t++) {
+            grads(&gt, t);
+            for (int32_t i = 0; i < gt.n; i++)
+                for (int64_t j = 0; j < gt.p[i].numel; j++) {
+                    a.p[i].grad[j] = gt.p[i].grad[j];
+                    b.p[i].grad[j] += gt.p[i].grad[j];
+                    if (oc) c.p[i].grad[j] += gt.p[i].grad[j];
+                }
+            assert_int_equal(mu_optim_step(oa, 0.7f), 0);
+            assert_int_equal(mu_optim_step(ob, 0.7f), 0);
+            if (oc) assert_int_equal(mu_optim_step(oc, 0.7f), 0);
+            for (int32_t i = 0; i < a.n; i++)
+                for (int64_t j = 0; j < a.p[i].numel; j++) assert_close(b.p[i].data[j], a.p[i].data[j], 1e-6, 1e-5);
+            if (t == 3) {  // hand the light state to a fresh light optimizer over c (zero gradients)
+                oc = open_opt(presets[k], &cl, NULL, &c, g);
+                buf = state_handoff(ob, &b, oc, &c, &nb);
+                assert_non_null(memmem(buf, nb, "grad_ema>", 9));
+            }
+        }
+        assert_same_weights(&b, &c, "--scion-light state round trip");
+        mu_optim_t *od = open_opt(presets[k], NULL, NULL, &c, g);  // plain Scion: a different state
+        assert_int_equal(mu_optim_state_load(od, buf, nb), MU_EMISMATCH);
+        free(buf);
+        mu_optim_free(oa), mu_optim_free(ob), mu_optim_free(oc), mu_optim_free(od);
+        reg_free(&a), reg_free(&b), reg_free(&c), reg_free(&gt);
+    }
+    static const struct {
+        const char *preset, *why;
+    } bad[] = {{"adamw", "does not start with ema"}, {"muon", "Nesterov"}, {"conda", "no lmo right after"}, {"gluon", "step rule"}};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        reg_t r = {0};
+        build_small(&r);
+        mu_optim_config_t cc = cfg_of(bad[k].preset);
+        cc.momentum_in_grad = 1;
+        mu_optim_t *o = NULL;
+        assert_int_equal(mu_optim_init(&o, &cc, r.p, r.n, g), MU_EINVAL);
+        if (!strstr(mu_last_error(), bad[k].why)) fail_msg("%s: '%s'", bad[k].preset, mu_last_error());
+        assert_non_null(strstr(mu_last_error(), "--scion-light"));
+        reg_free(&r);
+    }
+    mu_gemm_ctx_free(g);
+}
+
 static void test_link_state_errors(void **st) {
     (void)st;
     reg_t r = {0};
@@ -716,6 +783,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_gluon_estimation_used),
     cmocka_unit_test(test_state_roundtrip_variants),
     cmocka_unit_test(test_link_state_errors),
+    cmocka_unit_test(test_scion_light),
 };
 
 MU_TEST_MAIN(tests)

@@ -163,6 +163,56 @@ static void test_mars_exact_lookahead_resume(void **s) {
 }
 static void test_resume_cosine_accum_dropout(void **s) { resume_case(MU_SCHED_COSINE, 2, 0.1f); }
 
+/* --scion-light through the loop (2 micro-batches): the momentum lives in the gradients, which
+ * the loop no longer zeroes and the state file carries: a stop/resume continues bit for bit, and
+ * the run tracks plain Scion (the same steps up to the lmo's ε) to 1e-4 in val loss. A gradient
+ * clip would clip the momentum: refused, with the fix in the message. */
+static void test_scion_light_resume(void **s) {
+    (void)s;
+    char dir[256], data[512], a[512], b[512], plain[512];
+    run_dirs("scion-light", dir, data, a);
+    snprintf(b, sizeof b, "%s/split", dir);
+    snprintf(plain, sizeof plain, "%s/plain", dir);
+    mu_train_result_t res, res_plain;
+    mu_train_config_t c = tiny_config(data, a);
+    assert_int_equal(mu_optim_config_for_preset("scion", &c.optim), MU_OK);
+    c.optim.lr = 5e-4f;
+    c.grad_accum = 2;
+    c.grad_clip = 0;
+    mu_train_config_t cp = c;
+    cp.out = plain;
+    assert_int_equal(mu_train_run(&cp, NULL, NULL, &res_plain), MU_OK);
+    c.optim.momentum_in_grad = 1;
+    assert_int_equal(mu_train_run(&c, NULL, NULL, &res), MU_OK);
+    assert_int_equal(res.steps_done, 12);
+    assert_close(res.final_val_loss, res_plain.final_val_loss, 0, 1e-4);
+    {  // the light form ran: its state file names the carried momentum
+        char p[600];
+        void *f;
+        size_t n;
+        snprintf(p, sizeof p, "%s/state.bin", a);
+        assert_int_equal(mu_file_read_all(p, &f, &n), MU_OK);
+        assert_non_null(memmem(f, n, "grad_ema>", 9));
+        free(f);
+    }
+    mu_train_config_t c2 = c;
+    c2.out = b;
+    c2.stop_after = 5;
+    assert_int_equal(mu_train_run(&c2, NULL, NULL, &res), MU_OK);
+    assert_true(res.interrupted);
+    c2.stop_after = 0;
+    c2.resume = b;
+    assert_int_equal(mu_train_run(&c2, NULL, NULL, &res), MU_OK);
+    assert_int_equal(res.steps_done, 12);
+    assert_same_weights(a, b, "after resume (--scion-light)");
+    mu_train_config_t c3 = c;
+    snprintf(b, sizeof b, "%s/clipped", dir);
+    c3.out = b;
+    c3.grad_clip = 1.0f;
+    assert_int_equal(mu_train_run(&c3, NULL, NULL, &res), MU_EINVAL);
+    assert_non_null(strstr(mu_last_error(), "--grad-clip 0"));
+}
+
 static void test_diverged_run_keeps_checkpoint(void **s) {
     char dir[256], data[512], out[512];
     run_dirs("diverge", dir, data, out);
@@ -476,6 +526,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_resume_constant),
         cmocka_unit_test(test_mars_exact_lookahead_resume),
         cmocka_unit_test(test_resume_cosine_accum_dropout),
+        cmocka_unit_test(test_scion_light_resume),
         cmocka_unit_test(test_diverged_run_keeps_checkpoint),
         cmocka_unit_test(test_refuses_existing_run_dir),
         cmocka_unit_test(test_incomplete_checkpoint_rejected),

@@ -194,6 +194,8 @@ int cmd_train(int argc, char **argv) {
         {"opt", OPT_LIST, &a.hparams,
          "optimizer hyperparameter GROUP.TRANSFORM.KEY=VALUE or GROUP.lr=VALUE, GROUP may be * (muon optim show)", 0},
         {"gluon-log", OPT_FLAG, &a.gluon_log, "gluon: estimate (L0, L1) online and log them (= --opt *.lmo.est=log)", 1},
+        {"scion-light", OPT_BOOL, &c->optim.momentum_in_grad,
+         "scion: keep the momentum in the gradient buffer, no optimizer state (needs --grad-clip 0)", 0},
         {"mars-m-efficient", OPT_FLAG, &a.mars_m_eff,
          "MARS: one-buffer efficient form (= --opt matrix*.grad_diff.mode=efficient)", 1},
         {"schedule", OPT_STR, &a.schedule, "LR schedule: constant, cosine, wsd", 0},

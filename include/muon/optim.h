@@ -80,6 +80,13 @@ typedef struct {
      * orthogonalized/LMO chains: 1). width_mult m = d_model / base_width (default 1). */
     int32_t param;
     float width_mult;
+    /* 1: Scion's light form (optimizers-lmo.md §4, `--scion-light`): every group's chain must
+     * start ema(β) → lmo with a scale-invariant lmo (scion, scion-unconstrained). The ema link is
+     * dropped and its buffer lives in the gradients: the caller no longer zeroes them between
+     * steps (mu_optim_keeps_grad), backward adds G_t, and mu_optim_step multiplies them by β
+     * after use. Then grad_t = D_t/(1−β) for Scion's D_t = βD_{t−1} + (1−β)G_t, and
+     * lmo(grad_t) = lmo(D_t). No optimizer state; the state file carries the gradients. */
+    int32_t momentum_in_grad;
 } mu_optim_config_t;
 
 /* μP LR multiplier of a role (mu_role_t) in an optimizer family (mu_mup_family_t) at width
@@ -118,6 +125,10 @@ MU_API int mu_optim_step(mu_optim_t *o, float lr_factor);
  * them), zeroes the gradients and computes the current step's own gradient as usual. A step of
  * such an optimizer without its look-ahead fails with MU_EINVAL. */
 MU_API int mu_optim_wants_lookahead(const mu_optim_t *o);
+/* 1 when the optimizer keeps its momentum in the registry's gradients (cfg.momentum_in_grad):
+ * the caller must not zero them before a step's backward (the backward adds into them), and a
+ * global gradient clip would clip the momentum. */
+MU_API int mu_optim_keeps_grad(const mu_optim_t *o);
 MU_API int mu_optim_lookahead(mu_optim_t *o);
 MU_API int64_t mu_optim_steps_done(const mu_optim_t *o);
 MU_API int mu_optim_describe(const mu_optim_t *o, char *buf, size_t cap);

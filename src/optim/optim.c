@@ -145,6 +145,8 @@ static int check_config(const mu_optim_config_t *c) {
                "optim.power_iters = %d: must be in [0, 10000] (0: preset)", c->power_iters);
     MU_REQUIRE(c->adaptive == 0 || c->adaptive == 1, "optim.adaptive = %d: must be 0 or 1", c->adaptive);
     MU_REQUIRE(c->param == 0 || c->param == 1, "optim.param = %d: must be 0 (sp) or 1 (mup)", c->param);
+    MU_REQUIRE(c->momentum_in_grad == 0 || c->momentum_in_grad == 1, "optim.momentum_in_grad = %d: must be 0 or 1",
+               c->momentum_in_grad);
     MU_REQUIRE(c->param == 0 || (isfinite(c->width_mult) && c->width_mult > 0),
                "optim.width_mult = %g: must be finite and > 0 (d_model / base_width)", (double)c->width_mult);
     MU_REQUIRE(isfinite(c->kappa) && c->kappa >= 0, "optim.kappa = %g: must be finite and >= 0 (0: preset)",
@@ -196,6 +198,7 @@ static int optim_setup(mu_optim_t *o, const mu_optim_config_t *cfg, mu_param_t *
     while (o->n_groups < MU_PRESET_MAX_GROUPS && pr->groups[o->n_groups].name) o->n_groups++;
     MU_TRY(mu_groups_build(o->groups, pr, cfg, params, n_params));
     MU_TRY(mu_optim_apply_config_hparams(o, cfg));  // --opt overrides, before checks and layout
+    if (cfg->momentum_in_grad) MU_TRY(mu_grad_carry_setup(o));  // drops the ema links: after --opt
     MU_TRY(mu_mup_apply(o->groups, o->n_groups, params, cfg));  // μP per-member LR multipliers
     o->cfg.hparams = NULL;  // borrowed during init only
     o->cfg.n_hparams = 0;
@@ -290,7 +293,9 @@ int mu_optim_describe(const mu_optim_t *o, char *buf, size_t cap) {
         const mu_group_t *G = &o->groups[g];
         char chain[1024];
         mu_chain_describe(G->links, G->n_links, G->lr, chain, sizeof chain);
-        len = mu_str_append(buf, cap, len, "%s%s[%d]: %s", g ? "\n" : "", G->name, G->n_members, chain);
+        char carry[64] = "";
+        if (G->grad_carry) snprintf(carry, sizeof carry, "grad_ema(beta=%g, in the gradients) -> ", (double)G->grad_beta);
+        len = mu_str_append(buf, cap, len, "%s%s[%d]: %s%s", g ? "\n" : "", G->name, G->n_members, carry, chain);
         if (G->lr_mult) {  // μP: the LR multiplier of each role present ("mup(hidden=0.25)")
             len = mu_str_append(buf, cap, len, " -> mup(");
             int first = 1;

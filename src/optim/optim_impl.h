@@ -99,6 +99,8 @@ typedef struct {
     int32_t *members;          /* registry indices, registry order */
     size_t *state_off;         /* per member: offset in floats into the state arena */
     float *lr_mult;            /* per member: μP LR multiplier (mup.c); NULL = all 1 (SP) */
+    int32_t grad_carry;        /* 1: the chain's leading ema lives in the gradients (momentum_in_grad) */
+    float grad_beta;           /* its β: gradients *= β after each step */
 } mu_group_t;
 
 /* group.c */
@@ -115,6 +117,15 @@ const char *mu_role_str(int32_t role);
 /* mup.c: the family of a group's chain, and the per-member μP LR multipliers (cfg->param) */
 int32_t mu_mup_group_family(const mu_group_t *G);
 int mu_mup_apply(mu_group_t *groups, int32_t n_groups, const mu_param_t *params, const mu_optim_config_t *cfg);
+
+/* grad_carry.c: momentum kept in the gradients (cfg->momentum_in_grad, Scion's light form).
+ * setup: validate every group (ema -> scale-invariant lmo) and drop its ema link; decay: the
+ * group's gradients *= β after its step; floats/save/load: the gradients the state file carries. */
+int mu_grad_carry_setup(mu_optim_t *o);
+void mu_grad_carry_decay(mu_optim_t *o, const mu_group_t *G);
+size_t mu_grad_carry_floats(const mu_optim_t *o);
+void mu_grad_carry_save(const mu_optim_t *o, void *dst);
+void mu_grad_carry_load(mu_optim_t *o, const void *src);
 
 /* hparam.c: apply cfg->hparams (structural keys allowed); called by mu_optim_init */
 int mu_optim_apply_config_hparams(mu_optim_t *o, const mu_optim_config_t *cfg);

@@ -10,7 +10,8 @@
  *  64  signature bytes          u32  (NUL-terminated "group[count]:chain-signature" strings)
  *  68  reserved (0)             u32
  *  72  header checksum          u64  mu_checksum64 over bytes 0..71 and the signatures
- *  80  signatures, then the arena (the checkpoint file's own checksum covers it)
+ *  80  signatures, then the arena (the checkpoint file's own checksum covers it): the state,
+ *      then, under momentum_in_grad, the gradients that hold the momentum (grad_carry.c)
  *
  * The signatures carry the transform names and structural keys (momentum
  * convention, decay mode), so loading into another preset or convention fails
@@ -46,23 +47,26 @@ static size_t signatures(const mu_optim_t *o, char *buf, size_t cap) {
         const mu_group_t *G = &o->groups[g];
         char sig[512];
         mu_chain_signature(G->links, G->n_links, sig, sizeof sig);
-        len = mu_str_append(buf, cap, len, "%s[%d]:%s", G->name, G->n_members, sig);
+        len = mu_str_append(buf, cap, len, "%s[%d]:%s%s", G->name, G->n_members, G->grad_carry ? "grad_ema>" : "", sig);
         if (len + 1 < cap) buf[len++] = 0;  // keep the terminator inside the blob
     }
     return len;
 }
 
+/* The saved arena: the state, then the gradients that hold momentum (grad_carry.c). */
+static size_t arena_floats(const mu_optim_t *o) { return o->state_floats + mu_grad_carry_floats(o); }
+
 size_t mu_optim_state_bytes(const mu_optim_t *o) {
     if (!o) return 0;
     char sig[SIG_MAX];
-    return ST_HEADER + signatures(o, sig, sizeof sig) + o->state_floats * sizeof(float);
+    return ST_HEADER + signatures(o, sig, sizeof sig) + arena_floats(o) * sizeof(float);
 }
 
 int mu_optim_state_save(const mu_optim_t *o, void *buf, size_t cap) {
     MU_REQUIRE(o && buf, "mu_optim_state_save: NULL argument");
     char sig[SIG_MAX];
     size_t sig_len = signatures(o, sig, sizeof sig);
-    size_t arena = o->state_floats * sizeof(float);
+    size_t arena = arena_floats(o) * sizeof(float);
     size_t need = ST_HEADER + sig_len + arena;
     MU_REQUIRE(cap >= need, "mu_optim_state_save: buffer holds %zu bytes, need %zu", cap, need);
     unsigned char *b = buf;
@@ -78,7 +82,8 @@ int mu_optim_state_save(const mu_optim_t *o, void *buf, size_t cap) {
     uint64_t ck = mu_checksum64(b, 72, 0);
     ck = mu_checksum64(sig, sig_len, ck);
     put_u64(b + 72, ck);
-    memcpy(b + ST_HEADER + sig_len, o->state, arena);
+    memcpy(b + ST_HEADER + sig_len, o->state, o->state_floats * sizeof(float));
+    mu_grad_carry_save(o, b + ST_HEADER + sig_len + o->state_floats * sizeof(float));
     return MU_OK;
 }
 
@@ -131,10 +136,11 @@ int mu_optim_state_load(mu_optim_t *o, const void *buf, size_t len) {
         mine += strlen(mine) + 1;
     }
     if (my_len != sig_len) return mu_set_error(MU_EFORMAT, "optimizer state: trailing signature bytes");
-    if (arena != o->state_floats * sizeof(float))
+    if (arena != arena_floats(o) * sizeof(float))
         return mu_set_error(MU_EMISMATCH, "optimizer state: arena of %llu bytes, this optimizer needs %zu",
-                            (unsigned long long)arena, o->state_floats * sizeof(float));
-    memcpy(o->state, b + ST_HEADER + sig_len, arena);
+                            (unsigned long long)arena, arena_floats(o) * sizeof(float));
+    memcpy(o->state, b + ST_HEADER + sig_len, o->state_floats * sizeof(float));
+    mu_grad_carry_load(o, b + ST_HEADER + sig_len + o->state_floats * sizeof(float));
     o->steps = steps;
     return MU_OK;
 }

@@ -64,7 +64,10 @@ int mu_optim_step(mu_optim_t *o, float lr_factor) {
         mu_probe_clear(o->probe);
         ctx.probe = o->probe;
     }
-    for (int32_t g = 0; g < o->n_groups; g++) MU_TRY(run_group(o, &o->groups[g], &ctx, lr_factor));
+    for (int32_t g = 0; g < o->n_groups; g++) {
+        MU_TRY(run_group(o, &o->groups[g], &ctx, lr_factor));
+        mu_grad_carry_decay(o, &o->groups[g]);  // momentum in the gradients: B <- β·B (grad_carry.c)
+    }
     o->steps++;
     return MU_OK;
 }

@@ -318,12 +318,23 @@ static void write_provenance(run_t *r) {
 
 /* ---- the loop ---- */
 
+/* The registry's gradients to (dir 0) or from (dir 1) buf (mu_gpt_numel floats): under
+ * --scion-light they hold the optimizer's momentum, which the planning pass must not touch. */
+static void grads_stash(mu_gpt_t *m, float *buf, int dir) {
+    const mu_param_t *p = mu_gpt_params(m);
+    for (int32_t i = 0, n = mu_gpt_n_params(m); i < n; i++) {
+        if (dir == 0) memcpy(buf, p[i].grad, sizeof(float) * (size_t)p[i].numel);
+        else memcpy(p[i].grad, buf, sizeof(float) * (size_t)p[i].numel);
+        buf += p[i].numel;
+    }
+}
+
 /* Gradients of step `step`'s batch (grad_accum micro-batches, averaged) at the current weights;
  * *loss_sum = Σ micro-batch losses. Batches and dropout masks depend on (seed, step, micro) only. */
 static int accumulate_grad(run_t *r, int64_t step, int diag_now, double *loss_sum) {
     const mu_train_config_t *c = r->c;
     const int32_t B = c->batch, T = c->model.seq_len, A = c->grad_accum;
-    mu_gpt_zero_grad(r->model);
+    if (!mu_optim_keeps_grad(r->opt)) mu_gpt_zero_grad(r->model);  // else they hold the momentum (--scion-light)
     *loss_sum = 0;
     for (int32_t micro = 0; micro < A; micro++) {
         MU_TRY(mu_dataset_sample(r->data, c->seed, (uint64_t)step, (uint64_t)micro, B, T, r->x, r->y));
@@ -536,6 +547,11 @@ int mu_train_run(const mu_train_config_t *c, mu_progress_fn cb, void *user, mu_t
     }
     if ((rc = mu_optim_init(&r.opt, &c->optim, mu_gpt_params(r.model), mu_gpt_n_params(r.model), r.gemm)) != MU_OK)
         goto out;
+    if (mu_optim_keeps_grad(r.opt) && c->grad_clip > 0) {
+        rc = mu_set_error(MU_EINVAL, "--scion-light keeps the momentum in the gradient buffer, which --grad-clip %g "
+                          "would clip: pass --grad-clip 0", (double)c->grad_clip);
+        goto out;
+    }
     size_t nxy = (size_t)c->batch * (size_t)c->model.seq_len;
     r.x = malloc(nxy * sizeof(int32_t));
     r.y = malloc(nxy * sizeof(int32_t));
@@ -550,11 +566,19 @@ int mu_train_run(const mu_train_config_t *c, mu_progress_fn cb, void *user, mu_t
      * backward on the first batch, gradients discarded. A resumed run reuses its saved plan. */
     if ((rc = mu_dataset_sample(r.data, c->seed, 0, 0, c->batch, c->model.seq_len, r.x, r.y)) != MU_OK) goto out;
     mu_gpt_set_train(r.model, 0, 0, 0, 0);
-    float l0;
-    if ((rc = mu_gpt_forward(r.model, r.x, r.y, c->batch, c->model.seq_len, &l0)) != MU_OK ||
-        (rc = mu_gpt_backward(r.model, 1.0f)) != MU_OK)
+    float l0, *stash = NULL;
+    if (mu_optim_keeps_grad(r.opt) && !(stash = malloc(sizeof(float) * (size_t)mu_gpt_numel(r.model)))) {
+        rc = mu_set_error(MU_ENOMEM, "cannot allocate %lld floats to keep the momentum (--scion-light)",
+                          (long long)mu_gpt_numel(r.model));
         goto out;
+    }
+    if (stash) grads_stash(r.model, stash, 0);
+    if ((rc = mu_gpt_forward(r.model, r.x, r.y, c->batch, c->model.seq_len, &l0)) == MU_OK)
+        rc = mu_gpt_backward(r.model, 1.0f);
     mu_gpt_zero_grad(r.model);
+    if (stash) grads_stash(r.model, stash, 1);
+    free(stash);
+    if (rc != MU_OK) goto out;
     {
         char plan[16384], desc[8192];
         mu_gemm_plan_string(r.gemm, plan, sizeof plan);
