@@ -6,15 +6,65 @@
  *   (iterate: T·(3r²c + 2r³); Gram when c > 1.25r: 3r²c + 25r³; syrk products at half
  *   a gemm's flops). "spec" divides the spec §1.1 count T·(4r²c + 2r³) by the same time.
  *   ratios: ns5 rate / best engine's square-gemm rate; sgesdd time / ns5 time.
+ * Then the thin QR of n×64 subspace bases (COSMOS's basis update): LAPACK Householder
+ * (sgeqrf + sorgqr) against orth/qr.c's CholeskyQR2, same input, best-of times.
  * Prints the machine line first. Usage: bench_orth [--quick] (well under 90 s). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <lapacke.h>
+
 #include "muon/orth.h"
+#include "orth/qr.h"
 
 static double g_min_s = 0.5;
+
+/* Best-of seconds of one thin QR of X (n, k): Householder (cholqr 0) or CholeskyQR2 (1). */
+static double time_qr(const float *X, int64_t n, int64_t k, int cholqr, float *Y, float *ws) {
+    double best = 1e30, total = 0;
+    for (int r = 0; r < 5 || total < g_min_s / 4; r++) {
+        memcpy(Y, X, sizeof(float) * (size_t)(n * k));
+        double t0 = mu_time_s();
+        if (cholqr) {
+            if (mu_qr_thin(Y, n, k, ws, NULL) != MU_OK) return -1;
+        } else if (LAPACKE_sgeqrf(LAPACK_ROW_MAJOR, (lapack_int)n, (lapack_int)k, Y, (lapack_int)k, ws) != 0 ||
+                   LAPACKE_sorgqr(LAPACK_ROW_MAJOR, (lapack_int)n, (lapack_int)k, (lapack_int)k, Y, (lapack_int)k, ws))
+            return -1;
+        double dt = mu_time_s() - t0;
+        total += dt;
+        if (dt < best) best = dt;
+    }
+    return best;
+}
+
+/* The QR table: graded columns (scales 1 .. 1e-6, neighbours mixed), as COSMOS's P·S is. */
+static int bench_qr(void) {
+    const int64_t k = 64, ns[] = {128, 256, 512, 1024, 4096};
+    printf("\nthin QR of n x %lld (COSMOS basis): Householder sgeqrf+sorgqr vs CholeskyQR2 (orth/qr.c)\n", (long long)k);
+    printf("%-10s %12s %14s %8s\n", "shape", "householder", "cholesky-qr2", "speedup");
+    for (size_t c = 0; c < sizeof ns / sizeof ns[0]; c++) {
+        const int64_t n = ns[c];
+        float *X = malloc(sizeof(float) * (size_t)(n * k)), *Y = malloc(sizeof(float) * (size_t)(n * k));
+        float *ws = malloc(sizeof(float) * mu_qr_workspace_floats(n, k));
+        if (!X || !Y || !ws) return 1;
+        mu_rng_t r;
+        mu_rng_seed(&r, 9);
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t j = 0; j < k; j++) X[i * k + j] = mu_rng_normal(&r) * (float)pow(1e6, -(double)j / (double)k);
+        for (int64_t j = k - 1; j > 0; j--)
+            for (int64_t i = 0; i < n; i++) X[i * k + j] += 0.5f * X[i * k + j - 1];
+        const double th = time_qr(X, n, k, 0, Y, ws), tc = time_qr(X, n, k, 1, Y, ws);
+        free(X), free(Y), free(ws);
+        if (th < 0 || tc < 0) return 1;
+        char shp[24];
+        snprintf(shp, sizeof shp, "%lldx%lld", (long long)n, (long long)k);
+        printf("%-10s %9.3f ms %11.3f ms %7.2fx\n", shp, th * 1e3, tc * 1e3, th / tc);
+        fflush(stdout);
+    }
+    return 0;
+}
 
 /* best-of seconds per mu_orth call: one warm-up (planning, thread start), then
  * repetitions until min_s has passed (at least 3, at most 1 when one call is > 2 s) */
@@ -114,6 +164,10 @@ int main(int argc, char **argv) {
         printf("%-10s %8.1f %7.1f %7.1f %-25s %5lld %8.1f %8.1f %7.0f%% %9.1f %7.1fx\n", shp, t32 * 1e3, rate32,
                rate_spec, bf, (long long)d, g0, g1, 100.0 * rate32 / (g0 > g1 ? g0 : g1), te * 1e3, te / t32);
         fflush(stdout);
+    }
+    if (bench_qr() != 0) {
+        fprintf(stderr, "bench_orth: thin QR failed: %s\n", mu_last_error());
+        return 1;
     }
     printf("total %.1f s\n", mu_time_s() - t_start);
     mu_gemm_ctx_free(autoc);
