@@ -85,6 +85,24 @@ static void assert_same_weights(const char *a, const char *b, const char *what) 
     mu_safetensors_free(sb);
 }
 
+/* Run c again into `split`, stopped after 5 steps (not a multiple of ckpt_every: the stop itself
+ * must checkpoint) and resumed to the end; its weights must equal those of the full run at
+ * c->out bit for bit. */
+static void stop_resume_matches(const mu_train_config_t *c, const char *split, const char *what) {
+    mu_train_result_t res;
+    mu_train_config_t c2 = *c;
+    c2.out = split;
+    c2.stop_after = 5;
+    assert_int_equal(mu_train_run(&c2, NULL, NULL, &res), MU_OK);
+    assert_true(res.interrupted);
+    assert_int_equal(res.steps_done, 5);
+    c2.stop_after = 0;
+    c2.resume = split;
+    assert_int_equal(mu_train_run(&c2, NULL, NULL, &res), MU_OK);
+    assert_int_equal(res.steps_done, c->steps);
+    assert_same_weights(c->out, split, what);
+}
+
 static void resume_case(mu_sched_kind_t kind, int accum, float dropout) {
     char dir[256], data[512], a[512], b[512];
     mu_test_tmpdir(dir, sizeof dir, "resume");
@@ -103,19 +121,7 @@ static void resume_case(mu_sched_kind_t kind, int accum, float dropout) {
     assert_int_equal(mu_train_run(&c, NULL, NULL, &res), MU_OK);
     assert_int_equal(res.steps_done, 12);
     assert_false(res.interrupted);
-
-    mu_train_config_t c2 = c;
-    c2.out = b;
-    c2.stop_after = 5; /* not a multiple of ckpt_every: the stop itself must checkpoint */
-    assert_int_equal(mu_train_run(&c2, NULL, NULL, &res), MU_OK);
-    assert_true(res.interrupted);
-    assert_int_equal(res.steps_done, 5);
-    c2.stop_after = 0;
-    c2.resume = b;
-    assert_int_equal(mu_train_run(&c2, NULL, NULL, &res), MU_OK);
-    assert_int_equal(res.steps_done, 12);
-
-    assert_same_weights(a, b, "after resume");
+    stop_resume_matches(&c, b, "after resume");
 }
 
 static void test_resume_constant(void **s) { resume_case(MU_SCHED_CONSTANT, 1, 0); }
@@ -137,16 +143,7 @@ static void test_mars_exact_lookahead_resume(void **s) {
     assert_int_equal(mu_train_run(&c, NULL, NULL, &res), MU_OK);
     assert_int_equal(res.steps_done, 12);
     assert_true(isfinite(res.final_val_loss));
-    mu_train_config_t c2 = c;
-    c2.out = b;
-    c2.stop_after = 5;
-    assert_int_equal(mu_train_run(&c2, NULL, NULL, &res), MU_OK);
-    assert_true(res.interrupted);
-    c2.stop_after = 0;
-    c2.resume = b;
-    assert_int_equal(mu_train_run(&c2, NULL, NULL, &res), MU_OK);
-    assert_int_equal(res.steps_done, 12);
-    assert_same_weights(a, b, "after resume (MARS exact)");
+    stop_resume_matches(&c, b, "after resume (MARS exact)");
     mu_train_config_t c3 = c;
     c3.out = ap;
     c3.optim.hparams = approx;
@@ -195,16 +192,7 @@ static void test_scion_light_resume(void **s) {
         assert_non_null(memmem(f, n, "grad_ema>", 9));
         free(f);
     }
-    mu_train_config_t c2 = c;
-    c2.out = b;
-    c2.stop_after = 5;
-    assert_int_equal(mu_train_run(&c2, NULL, NULL, &res), MU_OK);
-    assert_true(res.interrupted);
-    c2.stop_after = 0;
-    c2.resume = b;
-    assert_int_equal(mu_train_run(&c2, NULL, NULL, &res), MU_OK);
-    assert_int_equal(res.steps_done, 12);
-    assert_same_weights(a, b, "after resume (--scion-light)");
+    stop_resume_matches(&c, b, "after resume (--scion-light)");
     mu_train_config_t c3 = c;
     snprintf(b, sizeof b, "%s/clipped", dir);
     c3.out = b;
