@@ -14,7 +14,7 @@ struct mu_diag {
     float **snap;        /* per record: weights before the step (d_out·d_in floats) */
     float *tmp, *dw;     /* scratch per thread: n_thr blocks of tmp_len and dw_len floats */
     int64_t tmp_len, dw_len;
-    int32_t n_thr;       /* threads the scratch was sized for (omp_get_max_threads at init) */
+    int32_t n_thr;       /* threads the scratch was sized for (omp_get_max_threads at init, capped: spectral.c) */
     /* optional per-step parts, forgotten by mu_diag_reset */
     int32_t n_groups;                 /* group norms measured (0: none) */
     mu_diag_group_t *groups;          /* capacity groups_cap */

@@ -9,7 +9,10 @@
  * from the vectors kept here: one for W, one for ΔW per matrix.
  * Threads: matrices are measured in parallel, one per thread with its own scratch (the
  * Lanczos matvecs then run single-threaded); each matrix's result does not depend on the
- * thread that measured it (mu_spectral_norm_lanczos is thread-count independent). */
+ * thread that measured it (mu_spectral_norm_lanczos is thread-count independent). The
+ * per-thread scratch is bounded: at most SCRATCH_CAP floats of ΔW buffers in all (64 MiB),
+ * so many threads over wide matrices measure with fewer threads rather than allocate
+ * threads × the largest matrix (16 × 4096×1024 would be 256 MiB). */
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -18,6 +21,8 @@
 #include "base/util.h"
 #include "diag/diag_impl.h"
 #include "muon/orth.h"
+
+enum { SCRATCH_CAP = 1 << 24 };  // floats of ΔW scratch over all measuring threads
 
 
 void mu_diag_free(mu_diag_t *d) {
@@ -82,6 +87,8 @@ int mu_diag_init(mu_diag_t **out, const mu_param_t *params, int32_t n_params, in
     }
     if (ok) {
         d->n_thr = omp_get_max_threads() < n_rec ? omp_get_max_threads() : (n_rec > 0 ? n_rec : 1);
+        if ((int64_t)d->n_thr * max_el > SCRATCH_CAP)
+            d->n_thr = max_el >= SCRATCH_CAP ? 1 : (int32_t)(SCRATCH_CAP / max_el);
         d->tmp_len = max_out, d->dw_len = max_el;
         d->tmp = malloc((size_t)d->n_thr * (size_t)max_out * sizeof(float));
         d->dw = malloc((size_t)d->n_thr * (size_t)max_el * sizeof(float));
