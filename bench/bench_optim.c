@@ -139,7 +139,8 @@ static int bench_model(const bench_model_t *bm, const char *filter, int32_t *n_o
     }
     printf("\nmodel (d,L,H,T,B,V) = (%d,%d,%d,%d,%d,%d), %lld parameters; adamw %.3f ms, muon %.3f ms per step\n\n",
            bm->d, bm->L, bm->H, bm->T, bm->B, bm->V, (long long)mu_gpt_numel(m), ref_adamw.step_ms, ref_muon.step_ms);
-    printf("| preset | state B/param | step ms (median) | steps | muon ms (paired) | x adamw | x muon | <= 1.3x muon |\n");
+    printf("| preset | state B/param | step ms (median) | steps | muon ms (paired) | x adamw | x muon "
+           "| <= 1.3x muon |\n");
     printf("|---|---|---|---|---|---|---|---|\n");
     fflush(stdout);
     int rc = 0;
@@ -157,8 +158,9 @@ static int bench_model(const bench_model_t *bm, const char *filter, int32_t *n_o
         }
         double rm = c.step_ms / (c.pair_ms > 0 ? c.pair_ms : ref_muon.step_ms);
         if (rm > 1.3) (*n_over)++;
-        printf("| %s | %.2f | %.3f | %d | %.3f | %.2f | %.2f | %s |\n", pi.name, c.bytes_per_param, c.step_ms, c.steps,
-               c.pair_ms > 0 ? c.pair_ms : ref_muon.step_ms, c.step_ms / ref_adamw.step_ms, rm, rm <= 1.3 ? "yes" : "NO");
+        printf("| %s | %.2f | %.3f | %d | %.3f | %.2f | %.2f | %s |\n", pi.name, c.bytes_per_param, c.step_ms,
+               c.steps, c.pair_ms > 0 ? c.pair_ms : ref_muon.step_ms, c.step_ms / ref_adamw.step_ms, rm,
+               rm <= 1.3 ? "yes" : "NO");
         fflush(stdout);
     }
     mu_optim_free(pair);

@@ -42,7 +42,8 @@ static double time_qr(const float *X, int64_t n, int64_t k, int cholqr, float *Y
 /* The QR table: graded columns (scales 1 .. 1e-6, neighbours mixed), as COSMOS's P·S is. */
 static int bench_qr(void) {
     const int64_t k = 64, ns[] = {128, 256, 512, 1024, 4096};
-    printf("\nthin QR of n x %lld (COSMOS basis): Householder sgeqrf+sorgqr vs CholeskyQR2 (orth/qr.c)\n", (long long)k);
+    printf("\nthin QR of n x %lld (COSMOS basis): Householder sgeqrf+sorgqr vs CholeskyQR2 (orth/qr.c)\n",
+           (long long)k);
     printf("%-10s %12s %14s %8s\n", "shape", "householder", "cholesky-qr2", "speedup");
     for (size_t c = 0; c < sizeof ns / sizeof ns[0]; c++) {
         const int64_t n = ns[c];

@@ -107,7 +107,8 @@ static void test_round_trip_and_mismatch(void **s) {
              "--dry-run", model);
     assert_int_equal(run(args, out, sizeof out), 0);
     assert_non_null(strstr(out, "scion-light = true"));
-    snprintf(args, sizeof args, "train --data corpus.txt --out light %s --steps 2 --optim scion --scion-light 1", model);
+    snprintf(args, sizeof args, "train --data corpus.txt --out light %s --steps 2 --optim scion --scion-light 1",
+             model);
     expect_fail(args, 1, "--grad-clip 0");
     snprintf(args, sizeof args, "train --data corpus.txt --out run %s --steps 20 --eval-every 10", model);
     assert_int_equal(run(args, out, sizeof out), 0);

@@ -733,7 +733,10 @@ static void test_scion_light(void **st) {
     }
     static const struct {
         const char *preset, *why;
-    } bad[] = {{"adamw", "does not start with ema"}, {"muon", "Nesterov"}, {"conda", "no lmo right after"}, {"gluon", "step rule"}};
+    } bad[] = {{"adamw", "does not start with ema"},
+               {"muon", "Nesterov"},
+               {"conda", "no lmo right after"},
+               {"gluon", "step rule"}};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         reg_t r = {0};
         build_small(&r);

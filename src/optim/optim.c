@@ -294,7 +294,8 @@ int mu_optim_describe(const mu_optim_t *o, char *buf, size_t cap) {
         char chain[1024];
         mu_chain_describe(G->links, G->n_links, G->lr, chain, sizeof chain);
         char carry[64] = "";
-        if (G->grad_carry) snprintf(carry, sizeof carry, "grad_ema(beta=%g, in the gradients) -> ", (double)G->grad_beta);
+        if (G->grad_carry)
+            snprintf(carry, sizeof carry, "grad_ema(beta=%g, in the gradients) -> ", (double)G->grad_beta);
         len = mu_str_append(buf, cap, len, "%s%s[%d]: %s%s", g ? "\n" : "", G->name, G->n_members, carry, chain);
         if (G->lr_mult) {  // μP: the LR multiplier of each role present ("mup(hidden=0.25)")
             len = mu_str_append(buf, cap, len, " -> mup(");

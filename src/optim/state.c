@@ -47,7 +47,8 @@ static size_t signatures(const mu_optim_t *o, char *buf, size_t cap) {
         const mu_group_t *G = &o->groups[g];
         char sig[512];
         mu_chain_signature(G->links, G->n_links, sig, sizeof sig);
-        len = mu_str_append(buf, cap, len, "%s[%d]:%s%s", G->name, G->n_members, G->grad_carry ? "grad_ema>" : "", sig);
+        len = mu_str_append(buf, cap, len, "%s[%d]:%s%s", G->name, G->n_members, G->grad_carry ? "grad_ema>" : "",
+                            sig);
         if (len + 1 < cap) buf[len++] = 0;  // keep the terminator inside the blob
     }
     return len;

@@ -27,7 +27,8 @@ size_t mu_qr_workspace_floats(int64_t n, int64_t k) { return (size_t)(n * k + 3 
 
 static int householder(float *X, int64_t n, int64_t k, float *tau) {
     lapack_int info = LAPACKE_sgeqrf(LAPACK_ROW_MAJOR, (lapack_int)n, (lapack_int)k, X, (lapack_int)k, tau);
-    if (info == 0) info = LAPACKE_sorgqr(LAPACK_ROW_MAJOR, (lapack_int)n, (lapack_int)k, (lapack_int)k, X, (lapack_int)k, tau);
+    if (info == 0)
+        info = LAPACKE_sorgqr(LAPACK_ROW_MAJOR, (lapack_int)n, (lapack_int)k, (lapack_int)k, X, (lapack_int)k, tau);
     return info == 0 ? MU_OK : mu_set_error(MU_ENONFINITE, "thin QR of a %lldx%lld basis failed (LAPACK info %d)",
                                            (long long)n, (long long)k, (int)info);
 }
