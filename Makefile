@@ -30,7 +30,7 @@ TESTS   := $(sort $(wildcard tests/test_*.c))
 TESTBIN := $(TESTS:tests/%.c=$(BUILD)/bin/%)
 BENCHES := $(sort $(wildcard bench/bench_*.c))
 BENCHBIN := $(BENCHES:bench/%.c=$(BUILD)/bin/%)
-DEPS    := $(OBJS:.o=.d)
+DEPS    := $(OBJS:.o=.d) $(TOOLSRC:%.c=$(BUILD)/%.d)  # tools too: a header change rebuilds the CLI
 
 .PHONY: all test asan valgrind bench bench-deps fuzz clean install check-deps
 LIBS_ALL := $(BUILD)/libmuon.a $(BUILD)/libmuon.so $(BUILD)/muon.pc $(BUILD)/bin/muon $(BUILD)/bin/example
