@@ -99,6 +99,81 @@ static double gemm_rate(mu_gemm_ctx_t *g, int64_t d, const float *A, const float
     return 2.0 * (double)d * d * d / best * 1e-9;
 }
 
+/* ---- bf16 ns5, part by part: where one iteration's time goes ---- */
+
+typedef struct {
+    mu_gemm_ctx_t *g;
+    mu_gemm_desc_t d;
+    const float *A, *B;
+    const uint16_t *Ah, *Bh;
+    float *C;
+    uint16_t *round_dst; /* non-NULL: time mu_gemm_to_bf16(round_dst, A, round_n) instead */
+    int64_t round_n;
+} part_t;
+
+static int part_run(const part_t *p) {
+    if (p->round_dst) return mu_gemm_to_bf16(p->round_dst, p->A, p->round_n);
+    if (p->Ah) return mu_gemm_bf16_operands(p->g, &p->d, p->Ah, p->Bh, p->C);
+    return mu_gemm(p->g, &p->d, p->A, p->B, p->C);
+}
+
+static double part_time(const part_t *p) { /* best of >= 5 calls and >= g_min_s / 4 after a warm-up */
+    if (part_run(p) != MU_OK) return -1;
+    double best = 1e30, total = 0;
+    for (int r = 0; r < 5 || total < g_min_s / 4; r++) {
+        double t0 = mu_time_s();
+        if (part_run(p) != MU_OK) return -1;
+        double dt = mu_time_s() - t0;
+        total += dt;
+        if (dt < best) best = dt;
+    }
+    return best;
+}
+
+/* One ns5 iteration on X (r, cc) split into its parts: rounding X, A, B to bf16 and the three
+ * products in bf16 (pre-rounded operands, as poly.c runs them) and in fp32 on oneDNN. */
+static int bench_bf16_parts(mu_gemm_ctx_t *dnn, const float *X, float *work) {
+    static const int64_t shapes[][2] = {{256, 1024}, {768, 768}, {768, 3072}, {1024, 4096}};
+    printf("\nbf16 ns5, one iteration by part (ms, best of repeats; oneDNN): round = fp32 -> bf16 copy;\n"
+           "products with pre-rounded bf16 operands, and the same product in fp32 (x32 = fp32 / bf16 time)\n");
+    printf("%-10s %8s %8s %8s %8s %13s %13s %13s %8s %9s\n", "shape", "round X", "round A", "round B", "rounds",
+           "X.Xt bf16 x32", "A.A bf16 x32", "B.X bf16 x32", "sum", "bf16 GF/s");
+    for (int s = 0; s < 4; s++) {
+        int64_t r = shapes[s][0], cc = shapes[s][1], rr = r * r;
+        float *A = work, *B = A + rr, *nxt = B + rr; /* X itself is the iterate (already normalized) */
+        uint16_t *Xh = (uint16_t *)(nxt + r * cc), *Ah = Xh + r * cc, *Bh = Ah + rr;
+        mu_gemm_desc_t dxx = mu_gemm_desc(0, 1, r, r, cc, 1.0f, 0.0f), daa = mu_gemm_desc(0, 0, r, r, r, 2.0f, 0.5f),
+                       dbx = mu_gemm_desc(0, 0, r, cc, r, 1.0f, 0.0f);
+        mu_gemm_desc_t bxx = dxx, baa = daa, bbx = dbx;
+        bxx.prec = baa.prec = bbx.prec = MU_PREC_BF16;
+        if (mu_gemm_to_bf16(Xh, X, r * cc) || mu_gemm(dnn, &dxx, X, X, A)) return -1;
+        for (int64_t i = 0; i < rr; i++) B[i] = A[i] * 0.5f;
+        if (mu_gemm_to_bf16(Ah, A, rr) || mu_gemm_to_bf16(Bh, B, rr)) return -1;
+        part_t parts[9] = {
+            {.A = X, .round_dst = Xh, .round_n = r * cc},
+            {.A = A, .round_dst = Ah, .round_n = rr},
+            {.A = B, .round_dst = Bh, .round_n = rr},
+            {dnn, bxx, NULL, NULL, Xh, Xh, A, NULL, 0}, {dnn, dxx, X, X, NULL, NULL, A, NULL, 0},
+            {dnn, baa, NULL, NULL, Ah, Ah, B, NULL, 0}, {dnn, daa, A, A, NULL, NULL, B, NULL, 0},
+            {dnn, bbx, NULL, NULL, Bh, Xh, nxt, NULL, 0}, {dnn, dbx, B, X, NULL, NULL, nxt, NULL, 0},
+        };
+        double t[9], sum = 0;
+        for (int i = 0; i < 9; i++) {
+            t[i] = part_time(&parts[i]);
+            if (t[i] < 0) return -1;
+            if (i < 3 || i % 2 == 1) sum += t[i];
+        }
+        double gf = (4.0 * rr * cc + 2.0 * rr * r) / (t[3] + t[5] + t[7]) * 1e-9;
+        char shp[24];
+        snprintf(shp, sizeof shp, "%lldx%lld", (long long)r, (long long)cc);
+        printf("%-10s %8.3f %8.3f %8.3f %7.0f%% %7.3f %4.2fx %7.3f %4.2fx %7.3f %4.2fx %8.3f %9.1f\n", shp, t[0] * 1e3,
+               t[1] * 1e3, t[2] * 1e3, 100.0 * (t[0] + t[1] + t[2]) / sum, t[3] * 1e3, t[4] / t[3], t[5] * 1e3,
+               t[6] / t[5], t[7] * 1e3, t[8] / t[7], sum * 1e3, gf);
+        fflush(stdout);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     int quick = argc > 1 && !strcmp(argv[1], "--quick");
     g_min_s = quick ? 0.1 : 0.5;
@@ -119,7 +194,9 @@ int main(int argc, char **argv) {
     cb.prec = MU_PREC_BF16;
     ce.kind = MU_ORTH_EXACT;
     size_t ws = mu_orth_workspace_floats(1024, 4096, &cf), wse = mu_orth_workspace_floats(1024, 4096, &ce);
+    size_t wsb = mu_orth_workspace_floats(1024, 4096, &cb);
     if (wse > ws) ws = wse;
+    if (wsb > ws) ws = wsb;
     float *X = malloc(cap * 4), *out = malloc(cap * 4), *work = malloc(ws * 4);
     float *A = malloc(cap * 4), *B = malloc(cap * 4), *C = malloc(cap * 4);
     if (!X || !out || !work || !A || !B || !C) return 1;
@@ -165,6 +242,10 @@ int main(int argc, char **argv) {
         printf("%-10s %8.1f %7.1f %7.1f %-25s %5lld %8.1f %8.1f %7.0f%% %9.1f %7.1fx\n", shp, t32 * 1e3, rate32,
                rate_spec, bf, (long long)d, g0, g1, 100.0 * rate32 / (g0 > g1 ? g0 : g1), te * 1e3, te / t32);
         fflush(stdout);
+    }
+    if (bf16 && bench_bf16_parts(eng[1], X, work) != 0) {
+        fprintf(stderr, "bench_orth: bf16 parts failed: %s\n", mu_last_error());
+        return 1;
     }
     if (bench_qr() != 0) {
         fprintf(stderr, "bench_orth: thin QR failed: %s\n", mu_last_error());

@@ -295,6 +295,98 @@ static void test_bf16(void **st) {
     free(A), free(B), free(C), free(ref), free(bound);
 }
 
+static uint16_t bits_of_bf16(float f) {
+    uint16_t h;
+    assert_int_equal(mu_gemm_to_bf16(&h, &f, 1), MU_OK);
+    return h;
+}
+
+static float float_of_bits(uint32_t u) {
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+/* Round to nearest even on the 7 stored mantissa bits: ties go to the even neighbour,
+ * anything above a tie rounds up, overflow rounds to Inf, NaN stays NaN. */
+static void test_to_bf16(void **st) {
+    (void)st;
+    assert_int_equal(bits_of_bf16(1.0f), 0x3F80);
+    assert_int_equal(bits_of_bf16(-2.0f), 0xC000);
+    assert_int_equal(bits_of_bf16(0.0f), 0x0000);
+    assert_int_equal(bits_of_bf16(-0.0f), 0x8000);
+    assert_int_equal(bits_of_bf16(float_of_bits(0x3F808000u)), 0x3F80); /* 1 + 2^-8: tie, down to even */
+    assert_int_equal(bits_of_bf16(float_of_bits(0x3F818000u)), 0x3F82); /* 1 + 3·2^-8: tie, up to even */
+    assert_int_equal(bits_of_bf16(float_of_bits(0x3F808001u)), 0x3F81); /* just above the tie */
+    assert_int_equal(bits_of_bf16(float_of_bits(0x3F807FFFu)), 0x3F80); /* just below it */
+    assert_int_equal(bits_of_bf16(float_of_bits(0x7F7FFFFFu)), 0x7F80); /* FLT_MAX rounds to +Inf */
+    assert_int_equal(bits_of_bf16(float_of_bits(0x7F800000u)), 0x7F80); /* +Inf */
+    assert_int_equal(bits_of_bf16(float_of_bits(0xFF800000u)), 0xFF80); /* -Inf */
+    uint16_t nan = bits_of_bf16(float_of_bits(0x7F800001u));          /* a NaN whose payload would round away */
+    assert_int_equal(nan & 0x7F80, 0x7F80);
+    assert_true((nan & 0x007F) != 0);
+    /* the threaded path (n > 65536) gives the same bits as one element at a time */
+    const int64_t n = 100003;
+    float *x = malloc(n * sizeof *x);
+    uint16_t *h = malloc(n * sizeof *h);
+    fill(x, n, 21);
+    assert_int_equal(mu_gemm_to_bf16(h, x, n), MU_OK);
+    for (int64_t i = 0; i < n; i += 997) assert_int_equal(h[i], bits_of_bf16(x[i]));
+    /* bf16 is the top half of the fp32 pattern; 8 significant bits: within 2^-8 relative */
+    for (int64_t i = 0; i < n; i += 991) {
+        float back = float_of_bits((uint32_t)h[i] << 16);
+        assert_true(fabsf(back - x[i]) <= fabsf(x[i]) * 0.00390625f);
+    }
+    assert_int_equal(mu_gemm_to_bf16(h, x, 0), MU_OK);
+    assert_int_equal(mu_gemm_to_bf16(h, x, -1), MU_EINVAL);
+    assert_int_equal(mu_gemm_to_bf16(NULL, x, 1), MU_EINVAL);
+    free(x), free(h);
+}
+
+/* Pre-rounded operands: refused unless tight and bf16; where the CPU has bf16, the same
+ * bits as mu_gemm rounding the fp32 operands itself (transposes and a batch included). */
+static void test_bf16_operands(void **st) {
+    (void)st;
+    int64_t m = 24, n = 40, k = 72, batch = 3;
+    float *A = malloc(batch * m * k * 4), *B = malloc(batch * k * n * 4);
+    float *C1 = calloc(batch * m * n, 4), *C2 = calloc(batch * m * n, 4);
+    uint16_t *Ah = malloc(batch * m * k * 2), *Bh = malloc(batch * k * n * 2);
+    fill(A, batch * m * k, 31);
+    fill(B, batch * k * n, 32);
+    assert_int_equal(mu_gemm_to_bf16(Ah, A, batch * m * k), MU_OK);
+    assert_int_equal(mu_gemm_to_bf16(Bh, B, batch * k * n), MU_OK);
+    mu_gemm_ctx_t *g;
+    assert_int_equal(mu_gemm_ctx_init(&g, MU_ENGINE_AUTO), MU_OK);
+    mu_gemm_desc_t d = mu_gemm_desc(1, 1, m, n, k, 0.5f, 0.0f); /* A stored (k,m), B stored (n,k) */
+    assert_int_equal(mu_gemm_bf16_operands(g, &d, Ah, Bh, C1), MU_EINVAL); /* prec f32 */
+    assert_non_null(strstr(mu_last_error(), "MU_PREC_BF16"));
+    d.prec = MU_PREC_BF16;
+    d.lda = m + 1;
+    assert_int_equal(mu_gemm_bf16_operands(g, &d, Ah, Bh, C1), MU_EINVAL); /* A not tight */
+    assert_non_null(strstr(mu_last_error(), "tight"));
+    d.lda = m;
+    d.batch = batch, d.stride_a = k * m, d.stride_b = n * k + 1, d.stride_c = m * n;
+    assert_int_equal(mu_gemm_bf16_operands(g, &d, Ah, Bh, C1), MU_EINVAL); /* B items not back to back */
+    assert_non_null(strstr(mu_last_error(), "back to back"));
+    d.stride_b = n * k;
+    assert_int_equal(mu_gemm_bf16_operands(NULL, &d, Ah, Bh, C1), MU_EINVAL);
+    int rc = mu_gemm_bf16_operands(g, &d, Ah, Bh, C1);
+    if (!mu_gemm_bf16_available()) {
+        assert_int_equal(rc, MU_EUNSUPPORTED);
+        assert_non_null(strstr(mu_last_error(), "AVX512-BF16"));
+    } else {
+        assert_int_equal(rc, MU_OK);
+        assert_int_equal(mu_gemm(g, &d, A, B, C2), MU_OK);
+        assert_memory_equal(C1, C2, batch * m * n * 4);
+        d.stride_b = 0; /* one B for every item */
+        assert_int_equal(mu_gemm_bf16_operands(g, &d, Ah, Bh, C1), MU_OK);
+        assert_int_equal(mu_gemm(g, &d, A, B, C2), MU_OK);
+        assert_memory_equal(C1, C2, batch * m * n * 4);
+    }
+    mu_gemm_ctx_free(g);
+    free(A), free(B), free(C1), free(C2), free(Ah), free(Bh);
+}
+
 static void expect_einval(mu_gemm_ctx_t *g, const mu_gemm_desc_t *d, const char *needle) {
     float buf[4096] = {0};
     int rc = mu_gemm(g, d, buf, buf + 1024, buf + 2048);
@@ -396,6 +488,7 @@ static const struct CMUnitTest group[] = {
     cmocka_unit_test(test_auto_plan_roundtrip), cmocka_unit_test(test_plan_load_rejects),
     cmocka_unit_test(test_bf16),                cmocka_unit_test(test_bad_inputs),
     cmocka_unit_test(test_engine_names),        cmocka_unit_test(test_threads_change),
-    cmocka_unit_test(test_interleaved_heads),
+    cmocka_unit_test(test_interleaved_heads),   cmocka_unit_test(test_to_bf16),
+    cmocka_unit_test(test_bf16_operands),
 };
 MU_TEST_MAIN(group)

@@ -78,6 +78,16 @@ MU_API int mu_gemm_syrk(mu_gemm_ctx_t *g, int32_t trans, int64_t n, int64_t k, f
                         int64_t lda, float beta, float *C, int64_t ldc, mu_prec_t prec);
 /* Whether this CPU/build can run bf16 products (AVX512-BF16 or AMX through oneDNN). */
 MU_API int mu_gemm_bf16_available(void);
+/* dst[i] = src[i] rounded to bf16 (round to nearest even; NaN stays NaN, ±Inf stays ±Inf),
+ * as bit patterns, n >= 0 elements; the rounding every bf16 product applies to its inputs. */
+MU_API int mu_gemm_to_bf16(uint16_t *dst, const float *src, int64_t n);
+/* A bf16 product whose operands are already rounded (mu_gemm_to_bf16), so a caller that
+ * feeds one matrix to several products rounds it once (Newton–Schulz: X_k in X·Xᵀ and in
+ * B·X). d->prec must be MU_PREC_BF16, and A and B tight: lda (ldb) = the stored operand's
+ * column count, batch items back to back (stride = rows·cols) or repeated (stride 0).
+ * Same result, bit for bit, as mu_gemm on the fp32 operands; same engine rules. */
+MU_API int mu_gemm_bf16_operands(mu_gemm_ctx_t *g, const mu_gemm_desc_t *d, const uint16_t *A, const uint16_t *B,
+                                 float *C);
 
 #ifdef __cplusplus
 }

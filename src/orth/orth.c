@@ -49,8 +49,10 @@ size_t mu_orth_workspace_floats(int64_t m, int64_t n, const mu_orth_config_t *c)
     if (m <= 0 || n <= 0 || !c) return 0;
     if (c->kind == MU_ORTH_EXACT) return mu_orth_exact_workspace_floats(m, n, c->exact_double);
     size_t r = (size_t)(m < n ? m : n), cc = (size_t)(m < n ? n : m);
-    /* two (r, cc) iterates + r×r matrices: 2 (iterate path) or 6 (Gram path) */
-    return 2 * r * cc + (mu_orth_use_gram((int64_t)r, (int64_t)cc, c) ? 6 : 2) * r * r;
+    /* two (r, cc) iterates + r×r matrices: 2 (iterate path) or 6 (Gram path); bf16 (always
+     * the iterate path) adds the rounded operands */
+    return 2 * r * cc + (mu_orth_use_gram((int64_t)r, (int64_t)cc, c) ? 6 : 2) * r * r +
+           (c->prec == MU_PREC_BF16 ? mu_orth_bf16_floats((int64_t)r, (int64_t)cc) : 0);
 }
 
 double mu_orth_flops(int64_t m, int64_t n, const mu_orth_config_t *c) {
@@ -150,7 +152,7 @@ int mu_orth(mu_gemm_ctx_t *g, const mu_orth_config_t *c, const float *X, int64_t
         float *start = (c->steps % 2 == 0) ? X0 : W1;
         if (transposed) transpose_scaled(X, m, n, scale, start);
         else copy_scaled(X, len, scale, start); /* in place when start == out == X */
-        MU_TRY(mu_orth_poly_run(g, c, r, cc, X0, W1, R, R + (size_t)r * (size_t)r));
+        MU_TRY(mu_orth_poly_run(g, c, r, cc, X0, W1, R, R + (size_t)r * (size_t)r, R + 2 * (size_t)r * (size_t)r));
     }
     if (transposed) transpose_scaled(X0, r, cc, 1.0, out);
     return MU_OK;

@@ -8,9 +8,11 @@
 /* Run c->steps polynomial iterations on the normalized short-side matrix X (r, cc),
  * r <= cc, row-major. The iterate ping-pongs between X0 and X1; the first iterate
  * must be in X0 when steps is even and in X1 when odd, so the result ends in X0.
- * A, B: r*r floats each. */
+ * A, B: r*r floats each. H: with bf16 products, mu_orth_bf16_floats(r, cc) floats for the
+ * rounded operands (unused, may be NULL, in fp32). */
 int mu_orth_poly_run(mu_gemm_ctx_t *g, const mu_orth_config_t *c, int64_t r, int64_t cc, float *X0, float *X1,
-                     float *A, float *B);
+                     float *A, float *B, float *H);
+size_t mu_orth_bf16_floats(int64_t r, int64_t cc);
 
 /* Gram path: X (r, cc) normalized input (kept), result B_{T−1}···B_0·X into Xout (r, cc,
  * must not alias X). R: 6·r*r floats. */

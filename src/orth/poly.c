@@ -63,36 +63,61 @@ int mu_orth_coeffs(mu_orth_kind_t kind, int32_t k, double *a, double *b, double 
     }
 }
 
+/* bf16 scratch of the iterate path: X_k, A and B rounded, each 64-byte aligned. */
+static int64_t align32(int64_t n) { return (n + 31) & ~(int64_t)31; }
+size_t mu_orth_bf16_floats(int64_t r, int64_t cc) {
+    return (size_t)(align32(r * cc) + 2 * align32(r * r)) / 2 + 16; /* + 16: aligning the start */
+}
+
+/* One product of the iteration: on the fp32 operands, or (bf16) on their rounded copies. */
+static int product(mu_gemm_ctx_t *g, const mu_gemm_desc_t *d, const float *A, const float *B, const uint16_t *Ah,
+                   const uint16_t *Bh, float *C) {
+    return Ah ? mu_gemm_bf16_operands(g, d, Ah, Bh, C) : mu_gemm(g, d, A, B, C);
+}
+
 int mu_orth_poly_run(mu_gemm_ctx_t *g, const mu_orth_config_t *c, int64_t r, int64_t cc, float *X0, float *X1,
-                     float *A, float *B) {
+                     float *A, float *B, float *H) {
     float *cur = (c->steps % 2 == 0) ? X0 : X1, *nxt = (cur == X0) ? X1 : X0;
     const size_t rr = (size_t)r * (size_t)r;
+    /* bf16: each operand is rounded once per iteration, where it is made — X_k feeds both
+     * X·Xᵀ and B·X, A both sides of A·A — not once per product (X_k three times before).
+     * The products see the same bf16 values either way, so the result is unchanged. */
+    uint16_t *Xh = NULL, *Ah = NULL, *Bh = NULL;
+    if (c->prec == MU_PREC_BF16) {
+        MU_REQUIRE(H, "mu_orth: bf16 iteration without its bf16 workspace");
+        Xh = (uint16_t *)(((uintptr_t)H + 63) & ~(uintptr_t)63);
+        Ah = Xh + align32(r * cc);
+        Bh = Ah + align32(r * r);
+    }
     for (int32_t k = 0; k < c->steps; k++) {
         double a, b, q;
         MU_TRY(mu_orth_coeffs(c->kind, k, &a, &b, &q));
+        if (Xh) MU_TRY(mu_gemm_to_bf16(Xh, cur, r * cc));
         /* A (r, r) = cur·curᵀ */
-        if (c->use_syrk) {
+        if (c->use_syrk && !Xh) {
             MU_TRY(mu_gemm_syrk(g, 0, r, cc, 1.0f, cur, cc, 0.0f, A, r, c->prec));
         } else {
             mu_gemm_desc_t d = mu_gemm_desc(0, 1, r, r, cc, 1.0f, 0.0f);
             d.prec = c->prec;
-            MU_TRY(mu_gemm(g, &d, cur, cur, A));
+            MU_TRY(product(g, &d, cur, cur, Xh, Xh, A));
         }
         /* B = b·A + q·A·A (A symmetric, so A·A needs no transpose), then + a·I */
         if (q != 0) {
             memcpy(B, A, rr * sizeof *B);
+            if (Ah) MU_TRY(mu_gemm_to_bf16(Ah, A, (int64_t)rr));
             mu_gemm_desc_t d = mu_gemm_desc(0, 0, r, r, r, (float)q, (float)b);
             d.prec = c->prec;
-            MU_TRY(mu_gemm(g, &d, A, A, B));
+            MU_TRY(product(g, &d, A, A, Ah, Ah, B));
         } else {
             const float bf = (float)b;
             for (size_t i = 0; i < rr; i++) B[i] = bf * A[i];
         }
         for (int64_t i = 0; i < r; i++) B[i * r + i] += (float)a;
         /* nxt (r, cc) = B (r, r) · cur (r, cc) */
+        if (Bh) MU_TRY(mu_gemm_to_bf16(Bh, B, (int64_t)rr));
         mu_gemm_desc_t d = mu_gemm_desc(0, 0, r, cc, r, 1.0f, 0.0f);
         d.prec = c->prec;
-        MU_TRY(mu_gemm(g, &d, B, cur, nxt));
+        MU_TRY(product(g, &d, B, cur, Bh, Xh, nxt));
         float *t = cur;
         cur = nxt;
         nxt = t;

@@ -8,6 +8,8 @@
 #ifndef MU_TENSOR_ENGINE_H
 #define MU_TENSOR_ENGINE_H
 
+#include <string.h>
+
 #include "muon/gemm.h"
 
 /* ---- OpenBLAS: stateless, cblas_sgemm per batch item ---- */
@@ -22,9 +24,21 @@ typedef struct mu_dnnl_prim mu_dnnl_prim_t;
 int mu_dnnl_create(const mu_gemm_desc_t *d, mu_dnnl_prim_t **out, size_t *scratch_bytes);
 /* Run it; no allocation. scratch must hold *scratch_bytes from create. */
 int mu_dnnl_run(mu_dnnl_prim_t *p, const float *A, const float *B, float *C, void *scratch);
+/* Run a bf16 primitive on operands already rounded to bf16, stored tight (see gemm.h). */
+int mu_dnnl_run_bf16(mu_dnnl_prim_t *p, const uint16_t *A, const uint16_t *B, float *C, void *scratch);
 void mu_dnnl_free(mu_dnnl_prim_t *p);
 /* 1 when oneDNN can run bf16 matmuls here (effective ISA >= avx512_core_bf16). */
 int mu_dnnl_bf16_ok(void);
+
+/* fp32 -> bf16, round to nearest even: add 0x7FFF plus the lowest kept bit, keep the top
+ * 16 bits. NaN stays a (quiet) NaN instead of rounding into Inf. */
+static inline uint16_t mu_f32_to_bf16(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    if ((u & 0x7FFFFFFFu) > 0x7F800000u) return (uint16_t)((u >> 16) | 0x40);
+    u += 0x7FFFu + ((u >> 16) & 1u);
+    return (uint16_t)(u >> 16);
+}
 
 /* Rows/cols of the stored (not transposed) operand and the span of memory,
  * in elements, one operand touches over all batch items. */

@@ -161,16 +161,6 @@ fail:
     return rc;
 }
 
-/* fp32 -> bf16, round to nearest even: add 0x7FFF plus the lowest kept bit, keep the top 16 bits.
- * NaN stays a (quiet) NaN instead of rounding into Inf. */
-static inline uint16_t f32_to_bf16(float f) {
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    if ((u & 0x7FFFFFFFu) > 0x7F800000u) return (uint16_t)((u >> 16) | 0x40);
-    u += 0x7FFFu + ((u >> 16) & 1u);
-    return (uint16_t)(u >> 16);
-}
-
 /* Copy the stored (rows, cols) matrices with row stride ld into tight bf16. */
 static void to_bf16(uint16_t *dst, const float *src, int64_t n_items, int64_t stride, int64_t rows, int64_t cols,
                     int64_t ld) {
@@ -179,8 +169,23 @@ static void to_bf16(uint16_t *dst, const float *src, int64_t n_items, int64_t st
         for (int64_t r = 0; r < rows; r++) {
             const float *s = src + b * stride + r * ld;
             uint16_t *o = dst + (b * rows + r) * cols;
-            for (int64_t c = 0; c < cols; c++) o[c] = f32_to_bf16(s[c]);
+            for (int64_t c = 0; c < cols; c++) o[c] = mu_f32_to_bf16(s[c]);
         }
+}
+
+/* Execute on src a and weights b (fp32 or tight bf16, as the primitive was created). */
+static int execute(mu_dnnl_prim_t *p, void *a, void *b, float *C, char *ws) {
+    const mu_gemm_desc_t *d = &p->d;
+    dnnl_status_t st = dnnl_memory_set_data_handle(p->mem[0], a);
+    if (st == dnnl_success) st = dnnl_memory_set_data_handle(p->mem[1], b);
+    if (st == dnnl_success) st = dnnl_memory_set_data_handle(p->mem[2], C);
+    if (st == dnnl_success && p->has_pad) st = dnnl_memory_set_data_handle(p->mem[3], ws + p->scratch_off_pad);
+    if (st == dnnl_success) st = dnnl_primitive_execute(p->prim, p->stream, 3 + p->has_pad, p->args);
+    if (st == dnnl_success) st = dnnl_stream_wait(p->stream);
+    if (st != dnnl_success)
+        return mu_set_error(MU_EINVAL, "oneDNN matmul %lldx%lldx%lld (batch %lld): execute failed (status %d)",
+                            (long long)d->m, (long long)d->n, (long long)d->k, (long long)d->batch, (int)st);
+    return MU_OK;
 }
 
 int mu_dnnl_run(mu_dnnl_prim_t *p, const float *A, const float *B, float *C, void *scratch) {
@@ -195,16 +200,11 @@ int mu_dnnl_run(mu_dnnl_prim_t *p, const float *A, const float *B, float *C, voi
         to_bf16(a, A, d->stride_a == 0 ? 1 : d->batch, d->stride_a, ra, ca, d->lda);
         to_bf16(b, B, d->stride_b == 0 ? 1 : d->batch, d->stride_b, rb, cb, d->ldb);
     }
-    dnnl_status_t st = dnnl_memory_set_data_handle(p->mem[0], a);
-    if (st == dnnl_success) st = dnnl_memory_set_data_handle(p->mem[1], b);
-    if (st == dnnl_success) st = dnnl_memory_set_data_handle(p->mem[2], C);
-    if (st == dnnl_success && p->has_pad) st = dnnl_memory_set_data_handle(p->mem[3], ws + p->scratch_off_pad);
-    if (st == dnnl_success) st = dnnl_primitive_execute(p->prim, p->stream, 3 + p->has_pad, p->args);
-    if (st == dnnl_success) st = dnnl_stream_wait(p->stream);
-    if (st != dnnl_success)
-        return mu_set_error(MU_EINVAL, "oneDNN matmul %lldx%lldx%lld (batch %lld): execute failed (status %d)",
-                            (long long)d->m, (long long)d->n, (long long)d->k, (long long)d->batch, (int)st);
-    return MU_OK;
+    return execute(p, a, b, C, ws);
+}
+
+int mu_dnnl_run_bf16(mu_dnnl_prim_t *p, const uint16_t *A, const uint16_t *B, float *C, void *scratch) {
+    return execute(p, (void *)A, (void *)B, C, scratch); /* oneDNN only reads src and weights */
 }
 
 void mu_dnnl_free(mu_dnnl_prim_t *p) {

@@ -357,6 +357,41 @@ int mu_gemm(mu_gemm_ctx_t *g, const mu_gemm_desc_t *d, const float *A, const flo
     return run_engine(g, e, d, A, B, C);
 }
 
+int mu_gemm_to_bf16(uint16_t *dst, const float *src, int64_t n) {
+    MU_REQUIRE(dst && src, "mu_gemm_to_bf16: NULL argument (dst %p, src %p)", (void *)dst, (const void *)src);
+    MU_REQUIRE(n >= 0, "mu_gemm_to_bf16: element count %lld must be >= 0", (long long)n);
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (int64_t i = 0; i < n; i++) dst[i] = mu_f32_to_bf16(src[i]);
+    return MU_OK;
+}
+
+/* A stored operand of (rows, cols) with row stride ld is tight: ld = cols, and batch items
+ * back to back or one repeated item. */
+static int require_tight(const char *name, int64_t rows, int64_t cols, int64_t ld, int64_t batch, int64_t stride) {
+    MU_REQUIRE(ld == cols, "mu_gemm_bf16_operands: %s is stored (%lld,%lld) with row stride %lld; bf16 operands must "
+               "be tight (row stride %lld)", name, (long long)rows, (long long)cols, (long long)ld, (long long)cols);
+    MU_REQUIRE(batch == 1 || stride == 0 || stride == rows * cols,
+               "mu_gemm_bf16_operands: %s batch stride %lld: bf16 operands must be back to back (stride %lld) or "
+               "repeated (0)", name, (long long)stride, (long long)(rows * cols));
+    return MU_OK;
+}
+
+int mu_gemm_bf16_operands(mu_gemm_ctx_t *g, const mu_gemm_desc_t *d, const uint16_t *A, const uint16_t *B,
+                          float *C) {
+    MU_REQUIRE(g && d && A && B && C, "mu_gemm_bf16_operands: NULL argument (ctx %p, desc %p, A %p, B %p, C %p)",
+               (void *)g, (const void *)d, (const void *)A, (const void *)B, (void *)C);
+    MU_TRY(validate(d));
+    MU_REQUIRE(d->prec == MU_PREC_BF16, "mu_gemm_bf16_operands: the descriptor's prec is %d; bf16 operands need "
+               "prec MU_PREC_BF16 (1)", (int)d->prec);
+    MU_TRY(require_tight("A", d->trans_a ? d->k : d->m, d->trans_a ? d->m : d->k, d->lda, d->batch, d->stride_a));
+    MU_TRY(require_tight("B", d->trans_b ? d->n : d->k, d->trans_b ? d->k : d->n, d->ldb, d->batch, d->stride_b));
+    mu_engine_t e;
+    MU_TRY(engine_for(g, d, NULL, NULL, NULL, &e)); /* bf16: oneDNN, or the error that says why not */
+    mu_dnnl_prim_t *p;
+    MU_TRY(get_prim(g, d, &p));
+    return mu_dnnl_run_bf16(p, A, B, C, g->scratch);
+}
+
 int mu_gemm_plan(mu_gemm_ctx_t *g, const mu_gemm_desc_t *d) {
     MU_REQUIRE(g && d, "mu_gemm_plan: NULL argument");
     MU_TRY(validate(d));
