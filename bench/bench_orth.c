@@ -99,6 +99,57 @@ static double gemm_rate(mu_gemm_ctx_t *g, int64_t d, const float *A, const float
     return 2.0 * (double)d * d * d / best * 1e-9;
 }
 
+/* ---- batches: nb same-shape matrices as one mu_orth_batch vs nb mu_orth calls ---- */
+
+static double time_batch(mu_gemm_ctx_t *g, const mu_orth_config_t *c, int64_t nb, int64_t chunk, const float *const *X,
+                         int64_t m, int64_t n, float *const *out, float *work) {
+    double best = 1e30, total = 0;
+    for (int r = 0; r < 4 || total < g_min_s / 2; r++) {
+        double t0 = mu_time_s();
+        for (int64_t i = 0; i < nb; i += chunk) {
+            int64_t k = nb - i < chunk ? nb - i : chunk;
+            if (mu_orth_batch(g, c, k, X + i, m, n, out + i, work) != MU_OK) return -1;
+        }
+        double dt = mu_time_s() - t0;
+        if (r > 0) total += dt, best = dt < best ? dt : best; /* r = 0: warm-up, planning */
+    }
+    return best;
+}
+
+/* The shape classes of a Muon step on the two bench models (d = 128, L = 4 and d = 256, L = 6:
+ * 4L square attention views, L MLP up and L MLP down matrices), ns5 T = 5 at each precision. */
+static int bench_batches(mu_gemm_ctx_t *g, int bf16) {
+    static const int64_t cls[][3] = {{128, 128, 16}, {512, 128, 4}, {128, 512, 4},
+                                     {256, 256, 24}, {1024, 256, 6}, {256, 1024, 6}};
+    printf("\nbatched ns5 (mu_orth_batch): nb same-shape matrices one by one vs in batches of 4, 8 and all nb\n"
+           "(ms for all nb; x = one-by-one time / batched time)\n");
+    printf("%-6s %-10s %4s %10s %15s %15s %15s\n", "prec", "shape", "nb", "1 by 1", "batch 4", "batch 8", "batch nb");
+    for (int pr = 0; pr < 1 + bf16; pr++)
+        for (int s = 0; s < 6; s++) {
+            const int64_t m = cls[s][0], n = cls[s][1], nb = cls[s][2];
+            mu_orth_config_t c = mu_orth_config_default();
+            c.prec = pr ? MU_PREC_BF16 : MU_PREC_F32;
+            float *X = malloc((size_t)(nb * m * n) * sizeof *X), *Y = malloc((size_t)(nb * m * n) * sizeof *Y);
+            float *work = malloc(mu_orth_batch_workspace_floats(nb, m, n, &c) * sizeof *work);
+            const float *in[32];
+            float *out[32];
+            mu_rng_t r;
+            mu_rng_seed(&r, 11);
+            for (int64_t i = 0; i < nb * m * n; i++) X[i] = mu_rng_normal(&r);
+            for (int64_t i = 0; i < nb; i++) in[i] = X + i * m * n, out[i] = Y + i * m * n;
+            double t1 = time_batch(g, &c, nb, 1, in, m, n, out, work), t4 = time_batch(g, &c, nb, 4, in, m, n, out, work);
+            double t8 = time_batch(g, &c, nb, 8, in, m, n, out, work), ta = time_batch(g, &c, nb, nb, in, m, n, out, work);
+            free(X), free(Y), free(work);
+            if (t1 < 0 || t4 < 0 || t8 < 0 || ta < 0) return -1;
+            char shp[24];
+            snprintf(shp, sizeof shp, "%lldx%lld", (long long)m, (long long)n);
+            printf("%-6s %-10s %4lld %7.2f ms %7.2f ms %5.2fx %7.2f ms %5.2fx %7.2f ms %5.2fx\n", pr ? "bf16" : "f32", shp,
+                   (long long)nb, t1 * 1e3, t4 * 1e3, t1 / t4, t8 * 1e3, t1 / t8, ta * 1e3, t1 / ta);
+            fflush(stdout);
+        }
+    return 0;
+}
+
 /* ---- bf16 ns5, part by part: where one iteration's time goes ---- */
 
 typedef struct {
@@ -242,6 +293,10 @@ int main(int argc, char **argv) {
         printf("%-10s %8.1f %7.1f %7.1f %-25s %5lld %8.1f %8.1f %7.0f%% %9.1f %7.1fx\n", shp, t32 * 1e3, rate32,
                rate_spec, bf, (long long)d, g0, g1, 100.0 * rate32 / (g0 > g1 ? g0 : g1), te * 1e3, te / t32);
         fflush(stdout);
+    }
+    if (bench_batches(autoc, bf16) != 0) {
+        fprintf(stderr, "bench_orth: batches failed: %s\n", mu_last_error());
+        return 1;
     }
     if (bf16 && bench_bf16_parts(eng[1], X, work) != 0) {
         fprintf(stderr, "bench_orth: bf16 parts failed: %s\n", mu_last_error());

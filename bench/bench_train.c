@@ -61,9 +61,10 @@ typedef struct {
 } bench_model_t;
 
 /* Model (d, L, H, T; V = 256), random tokens for a (B, T) batch, and the preset's optimizer
- * with its orthogonalization products at precision prec (mu_prec_t). */
-static int bench_model_init(bench_model_t *b, const char *preset, int32_t prec, int32_t d, int32_t L, int32_t H,
-                            int32_t T, int32_t B) {
+ * with its orthogonalization products at precision prec (mu_prec_t); hp: one --opt override
+ * (NULL: none). */
+static int bench_model_init(bench_model_t *b, const char *preset, int32_t prec, const char *hp, int32_t d, int32_t L,
+                            int32_t H, int32_t T, int32_t B) {
     memset(b, 0, sizeof *b);
     b->c = mu_gpt_config_default();
     b->c.d_model = d, b->c.n_layer = L, b->c.n_head = H, b->c.seq_len = T, b->c.vocab = 256;
@@ -74,6 +75,7 @@ static int bench_model_init(bench_model_t *b, const char *preset, int32_t prec, 
         return 1;
     }
     oc.orth_prec = prec; /* MU_PREC_BF16: NS products in bf16 (oneDNN), refused without hardware */
+    if (hp) oc.hparams = &hp, oc.n_hparams = 1;
     if (mu_gemm_ctx_init(&b->g, MU_ENGINE_AUTO) ||
         mu_gpt_init(&b->m, &b->c, B, b->g) || mu_gpt_init_weights(b->m, 1) ||
         mu_optim_init(&b->o, &oc, mu_gpt_params(b->m), mu_gpt_n_params(b->m), b->g)) {
@@ -134,15 +136,16 @@ static int time_steps(bench_model_t *b, double seconds, double *t_model, double 
     return steps;
 }
 
-static int step_share(const char *preset, int32_t prec, int32_t d, int32_t L, int32_t H, int32_t T, int32_t B,
-                      double seconds) {
+static int step_share(const char *preset, int32_t prec, int32_t batch, int32_t d, int32_t L, int32_t H, int32_t T,
+                      int32_t B, double seconds) {
     bench_model_t b;
-    if (bench_model_init(&b, preset, prec, d, L, H, T, B)) return 1;
+    if (bench_model_init(&b, preset, prec, batch ? NULL : "matrix.orth.batch=0", d, L, H, T, B)) return 1;
     double t_model, t_opt;
     int steps = time_steps(&b, seconds, &t_model, &t_opt);
     double f_model = mu_gpt_config_flops_per_token(&b.c, T) * B * T, f_ns = ns_flops(b.m);
     double share = t_opt / (t_model + t_opt), bound = f_ns / (f_model + f_ns);
-    const char *p = prec == MU_PREC_BF16 ? " bf16" : "";
+    char p[32];
+    snprintf(p, sizeof p, "%s%s", prec == MU_PREC_BF16 ? " bf16" : "", batch ? "" : " one by one");
     if (strncmp(preset, "muon", 4) != 0) /* no orthogonalization: the NS bound does not apply */
         printf("| %s%s | (%d,%d,%d,%d,%d) | %.1f ms | %.1f ms | %.1f%% | - | - |\n", preset, p, d, L, H, T, B,
                1e3 * t_model / steps, 1e3 * t_opt / steps, 100 * share);
@@ -170,7 +173,7 @@ int main(int argc, char **argv) {
     printf("|---|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++) {
         bench_model_t b;
-        if (bench_model_init(&b, "adamw", MU_PREC_F32, cfgs[i].d, cfgs[i].L, cfgs[i].H, cfgs[i].T, cfgs[i].B)) return 1;
+        if (bench_model_init(&b, "adamw", MU_PREC_F32, NULL, cfgs[i].d, cfgs[i].L, cfgs[i].H, cfgs[i].T, cfgs[i].B)) return 1;
         const mu_gpt_config_t *c = &b.c;
         int32_t B = b.B, T = c->seq_len;
         double t_model, t_opt;
@@ -187,13 +190,19 @@ int main(int argc, char **argv) {
     }
     printf("\n| preset | model (d,L,H,T,B) | fwd+bwd+clip | optimizer step | optimizer share | FLOP lower bound "
            "(NS / all) | share / bound |\n|---|---|---|---|---|---|---|\n");
-    const int32_t F = MU_PREC_F32;
-    if (step_share("adamw", F, 256, 6, 8, 256, 16, seconds) || step_share("muon", F, 256, 6, 8, 256, 16, seconds) ||
-        step_share("muon", F, 128, 4, 4, 128, 32, seconds))
-        return 1;
-    if (!mu_gemm_bf16_available()) printf("| muon bf16 | - | n/a: this CPU has no AVX512-BF16/AMX | | | | |\n");
-    else if (step_share("muon", MU_PREC_BF16, 256, 6, 8, 256, 16, seconds) ||
-             step_share("muon", MU_PREC_BF16, 128, 4, 4, 128, 32, seconds))
-        return 1;
+    /* muon twice per model: same-shape matrices orthogonalized as batches (the default) and
+     * one by one (matrix.orth.batch=0), side by side */
+    const int32_t F = MU_PREC_F32, BF = MU_PREC_BF16;
+    if (step_share("adamw", F, 1, 256, 6, 8, 256, 16, seconds)) return 1;
+    for (int32_t prec = F; prec <= BF; prec++) {
+        if (prec == BF && !mu_gemm_bf16_available()) {
+            printf("| muon bf16 | - | n/a: this CPU has no AVX512-BF16/AMX | | | | |\n");
+            break;
+        }
+        for (int32_t batch = 1; batch >= 0; batch--)
+            if (step_share("muon", prec, batch, 256, 6, 8, 256, 16, seconds) ||
+                step_share("muon", prec, batch, 128, 4, 4, 128, 32, seconds))
+                return 1;
+    }
     return 0;
 }

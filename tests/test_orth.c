@@ -244,8 +244,11 @@ static void test_names_and_flops(void **st) {
     assert_close(mu_orth_flops(1024, 256, &c), gram, 0, 1e-12);
     c.path = MU_ORTH_PATH_AUTO;
     assert_close(mu_orth_flops(256, 256, &c), 5 * (5 * r * r * r), 0, 1e-12);
-    assert_true(mu_orth_workspace_floats(256, 1024, &c) == 2 * 256 * 1024 + 6 * 256 * 256);
-    assert_true(mu_orth_workspace_floats(256, 256, &c) == 2 * 256 * 256 + 2 * 256 * 256);
+    /* 16 floats for the item norm, then per item two iterates + 6 (Gram) or 2 r×r matrices */
+    assert_true(mu_orth_workspace_floats(256, 1024, &c) == 16 + 2 * 256 * 1024 + 6 * 256 * 256);
+    assert_true(mu_orth_workspace_floats(256, 256, &c) == 16 + 2 * 256 * 256 + 2 * 256 * 256);
+    assert_true(mu_orth_batch_workspace_floats(9, 256, 1024, &c) == 32 + 9 * (2 * 256 * 1024 + 6 * 256 * 256));
+    assert_true(mu_orth_batch_workspace_floats(0, 256, 1024, &c) == 0);
 }
 
 /* ---- spec figures ---- */
@@ -630,6 +633,102 @@ static void test_in_place_and_errors_path(void) {
     c = cfg(MU_ORTH_NS5, -1);
     assert_int_equal(mu_orth(ctx(), &c, s.X, 2, 2, out, work), MU_EINVAL);
     spec_free(&s);
+}
+
+/* ---- batches ---- */
+
+/* mu_orth_batch on nb items against nb mu_orth calls: every kind and path, wide, tall and
+ * square items (tall ones are transposed to the short side), one zero item, in place and
+ * out of place, on oneDNN (one batched primitive per product) and OpenBLAS (a loop). */
+static void test_batch_matches_single(void **st) {
+    (void)st;
+    const int64_t shapes[][2] = {{24, 72}, {72, 24}, {40, 40}};
+    const mu_orth_kind_t kinds[] = {MU_ORTH_NS5, MU_ORTH_PE, MU_ORTH_CUBIC, MU_ORTH_EXACT, MU_ORTH_NS5};
+    const int paths[] = {MU_ORTH_PATH_ITERATE, MU_ORTH_PATH_GRAM};
+    const int n_kinds = mu_gemm_bf16_available() ? 5 : 4; /* the fifth: ns5 with bf16 products */
+    const mu_engine_t engines[] = {MU_ENGINE_ONEDNN, MU_ENGINE_OPENBLAS};
+    enum { NB = 5 };
+    for (int e = 0; e < 2; e++) {
+        mu_gemm_ctx_t *g;
+        assert_int_equal(mu_gemm_ctx_init(&g, engines[e]), MU_OK);
+        for (int sh = 0; sh < 3; sh++)
+            for (int k = 0; k < n_kinds; k++)
+                for (int pa = 0; pa < 2; pa++) {
+                    if (kinds[k] == MU_ORTH_PE && paths[pa] == MU_ORTH_PATH_GRAM) continue; /* pe always iterates */
+                    if (kinds[k] == MU_ORTH_EXACT && pa) continue;
+                    if (k == 4 && (pa || engines[e] != MU_ENGINE_ONEDNN)) continue; /* bf16: iterate, oneDNN */
+                    const int64_t m = shapes[sh][0], n = shapes[sh][1], len = m * n;
+                    mu_orth_config_t c = mu_orth_config_default();
+                    c.kind = kinds[k], c.steps = kinds[k] == MU_ORTH_CUBIC ? 12 : 5, c.path = paths[pa];
+                    if (k == 4) c.prec = MU_PREC_BF16;
+                    float *X = malloc(NB * len * sizeof *X), *Y = malloc(NB * len * sizeof *Y);
+                    float *ref = malloc(NB * len * sizeof *ref);
+                    float *work = malloc(mu_orth_batch_workspace_floats(NB, m, n, &c) * sizeof *work);
+                    mu_rng_t rng;
+                    mu_rng_seed(&rng, 100 + (uint64_t)(sh * 8 + k * 2 + pa));
+                    for (int64_t i = 0; i < NB * len; i++) X[i] = mu_rng_normal(&rng) * (float)(1 + i / len);
+                    memset(X + 2 * len, 0, len * sizeof *X); /* item 2 is zero */
+                    for (int i = 0; i < NB; i++)
+                        assert_int_equal(mu_orth(g, &c, X + i * len, m, n, ref + i * len, work), MU_OK);
+                    const float *in[NB];
+                    float *out[NB];
+                    memcpy(Y, X, NB * len * sizeof *Y);
+                    for (int i = 0; i < NB; i++) in[i] = Y + i * len, out[i] = (i % 2) ? Y + i * len : X + i * len;
+                    int rc = mu_orth_batch(g, &c, NB, in, m, n, out, work);
+                    if (rc) print_error("mu_orth_batch: %s\n", mu_last_error());
+                    assert_int_equal(rc, MU_OK);
+                    double worst = 0;
+                    for (int i = 0; i < NB; i++)
+                        for (int64_t j = 0; j < len; j++) {
+                            double d = fabs((double)out[i][j] - ref[i * len + j]);
+                            if (d > worst) worst = d;
+                        }
+                    for (int64_t j = 0; j < len; j++) assert_true(out[2][j] == 0.0f); /* zero stays exactly zero */
+                    if (worst > 2e-5)
+                        print_error("%s %s %lldx%lld engine %d: batch vs single max diff %g\n", mu_orth_kind_name(c.kind),
+                                    path_name(c.path), (long long)m, (long long)n, e, worst);
+                    /* bf16: the same rounded inputs, fp32 sums in another order, amplified by 5 steps */
+                    assert_true(worst <= (k == 4 ? 2e-3 : 2e-5));
+                    /* one item: the very products mu_orth runs, so the same bits */
+                    memcpy(Y, X + len, len * sizeof *Y);
+                    in[0] = X + len, out[0] = Y + len;
+                    assert_int_equal(mu_orth_batch(g, &c, 1, in, m, n, out, work), MU_OK);
+                    assert_int_equal(mu_orth(g, &c, X + len, m, n, Y, work), MU_OK);
+                    assert_memory_equal(Y, Y + len, len * sizeof *Y);
+                    free(X), free(Y), free(ref), free(work);
+                }
+        mu_gemm_ctx_free(g);
+    }
+}
+
+static void test_batch_errors(void **st) {
+    (void)st;
+    enum { NB = 4 };
+    const int64_t m = 16, n = 32, len = m * n;
+    mu_orth_config_t c = cfg(MU_ORTH_NS5, 5);
+    float *X = calloc(NB * len, sizeof *X), *out = malloc(NB * len * sizeof *out);
+    float *work = malloc(mu_orth_batch_workspace_floats(NB, m, n, &c) * sizeof *work);
+    const float *in[NB];
+    float *o[NB];
+    for (int i = 0; i < NB; i++) in[i] = X + i * len, o[i] = out + i * len;
+    for (int64_t j = 0; j < NB * len; j++) X[j] = (float)((j * 7) % 11) - 5.0f, out[j] = 42.0f;
+    X[3 * len + 17] = NAN;
+    assert_int_equal(mu_orth_batch(ctx(), &c, NB, in, m, n, o, work), MU_ENONFINITE);
+    assert_non_null(strstr(mu_last_error(), "item 3 of 4"));
+    for (int64_t j = 0; j < NB * len; j++) assert_true(out[j] == 42.0f); /* nothing written */
+    X[3 * len + 17] = 1.0f;
+    assert_int_equal(mu_orth_batch(ctx(), &c, 0, in, m, n, o, work), MU_EINVAL);
+    assert_int_equal(mu_orth_batch(ctx(), &c, NB, in, 0, n, o, work), MU_EINVAL);
+    assert_int_equal(mu_orth_batch(ctx(), &c, NB, NULL, m, n, o, work), MU_EINVAL);
+    o[1] = NULL;
+    assert_int_equal(mu_orth_batch(ctx(), &c, NB, in, m, n, o, work), MU_EINVAL);
+    assert_non_null(strstr(mu_last_error(), "item 1"));
+    o[1] = out + len;
+    c.steps = -1;
+    assert_int_equal(mu_orth_batch(ctx(), &c, NB, in, m, n, o, work), MU_EINVAL);
+    c.steps = 5;
+    assert_int_equal(mu_orth_batch(ctx(), &c, NB, in, m, n, o, work), MU_OK);
+    free(X), free(out), free(work);
 }
 
 /* ---- bf16 ---- */
@@ -1048,6 +1147,8 @@ static const struct CMUnitTest group[] = {
     cmocka_unit_test(test_huge_and_small_norms),
     cmocka_unit_test(test_rank_deficient_null_space),
     cmocka_unit_test(test_in_place_and_errors),
+    cmocka_unit_test(test_batch_matches_single),
+    cmocka_unit_test(test_batch_errors),
     cmocka_unit_test(test_bf16),
     cmocka_unit_test(test_spectral_norm),
     cmocka_unit_test(test_lanczos_gaussian),

@@ -69,6 +69,18 @@ MU_API int mu_orth(mu_gemm_ctx_t *g,             /* compute context (borrowed) *
                    float *out,                   /* (m, n); may alias X */
                    float *work);                 /* mu_orth_workspace_floats(m, n, c) floats */
 
+/* out[i] = orth(X[i]) for nb >= 1 items of one shape (m, n): every product of the iteration
+ * runs once for all items (batched gemm descriptors), which is what makes many small
+ * matrices fast (a Muon step on a small GPT orthogonalizes dozens of 256×256 matrices, where
+ * one call is bound by per-product overhead). Same result as nb mu_orth calls up to the
+ * summation order of batched products (bit-identical for nb = 1). out[i] may alias X[i];
+ * items must not otherwise overlap. exact: one item after the other. A NaN/Inf anywhere:
+ * MU_ENONFINITE naming the item, before any output is written.
+ * work: mu_orth_batch_workspace_floats(nb, m, n, c) floats (≈ nb × one item's). */
+MU_API int mu_orth_batch(mu_gemm_ctx_t *g, const mu_orth_config_t *c, int64_t nb, const float *const *X, int64_t m,
+                         int64_t n, float *const *out, float *work);
+MU_API size_t mu_orth_batch_workspace_floats(int64_t nb, int64_t m, int64_t n, const mu_orth_config_t *c);
+
 /* σ_max(X) by power iteration on XᵀX: v (n floats) is the warm start and is updated;
  * a zero v is initialised deterministically. tmp: m floats. */
 MU_API int mu_spectral_norm(const float *X, int64_t m, int64_t n, int32_t iters, float *v, float *tmp,

@@ -130,6 +130,17 @@ int32_t mu_chain_group_link(const mu_tstep_t *links, int32_t n) {
     return -1;
 }
 
+int32_t mu_chain_batch_link(const mu_tstep_t *links, int32_t n) {
+    if (mu_chain_group_link(links, n) >= 0) return -1; /* two-pass chains run member by member */
+    for (int32_t i = 0; i < n; i++) {
+        /* a capture's consumers find it as this thread's latest capture (capture.h), so a
+         * capture before the batched link would be overwritten by the window's next member */
+        if (links[i].tr == &mu_tr_capture) return -1;
+        if (links[i].tr->update_batch && !mu_chain_fused(links, n, i)) return i;
+    }
+    return -1;
+}
+
 int mu_chain_check(const mu_tstep_t *links, int32_t n, const char *who) {
     int32_t group = -1;
     for (int32_t i = 0; i < n; i++) {

@@ -167,7 +167,8 @@ static int check_params(const mu_param_t *params, int32_t n) {
 
 /* The links' `prime` hooks, once per member, after the state exists (Scion boundary init). */
 static int prime_weights(mu_optim_t *o) {
-    mu_tctx_t ctx = {.t = 0, .lr_factor = 1.0f, .scratch = o->scratch, .gemm = o->gemm};
+    mu_tctx_t ctx = {.t = 0, .lr_factor = 1.0f, .scratch = o->scratch, .scratch_floats = o->scratch_floats,
+                     .gemm = o->gemm};
     for (int32_t g = 0; g < o->n_groups; g++) {
         const mu_group_t *G = &o->groups[g];
         for (int32_t i = 0; i < G->n_links; i++) {
@@ -179,6 +180,46 @@ static int prime_weights(mu_optim_t *o) {
             }
         }
     }
+    return MU_OK;
+}
+
+/* Batched chains (step.c runs them window by window): the window buffer holds members' U back
+ * to back, up to MU_BATCH_FLOATS unless one member alone is larger; the batched link's scratch
+ * for all of a group's members at once is granted up to the same cap (it chunks to fit). */
+#define MU_BATCH_FLOATS ((size_t)16 << 20) /* 64 MiB */
+static int batch_layout(mu_optim_t *o, mu_param_t *params, size_t *max_scratch) {
+    size_t window = 0;
+    int32_t members = 0;
+    for (int32_t g = 0; g < o->n_groups; g++) {
+        const mu_group_t *G = &o->groups[g];
+        const int32_t bl = mu_chain_batch_link(G->links, G->n_links);
+        if (bl < 0 || G->n_members == 0) continue;
+        const mu_param_t **ps = calloc((size_t)G->n_members, sizeof *ps);
+        if (!ps) return mu_set_error(MU_ENOMEM, "optim: out of memory");
+        size_t total = 0, big = 0;
+        for (int32_t j = 0; j < G->n_members; j++) {
+            ps[j] = &params[G->members[j]];
+            total += (size_t)ps[j]->numel;
+            if ((size_t)ps[j]->numel > big) big = (size_t)ps[j]->numel;
+        }
+        size_t want = total < MU_BATCH_FLOATS ? total : MU_BATCH_FLOATS;
+        if (want < big) want = big;
+        if (want > window) window = want;
+        if (G->n_members > members) members = G->n_members;
+        const mu_tstep_t *s = &G->links[bl];
+        size_t sc = s->tr->batch_scratch_size ? s->tr->batch_scratch_size(s, ps, G->n_members) : 0;
+        free(ps);
+        if (sc > MU_BATCH_FLOATS) sc = MU_BATCH_FLOATS;
+        if (sc > *max_scratch) *max_scratch = sc;
+    }
+    if (!window) return MU_OK;
+    o->ubatch = mu_alloc(window * sizeof(float));
+    o->bU = calloc((size_t)members, sizeof *o->bU);
+    o->bparams = calloc((size_t)members, sizeof *o->bparams);
+    o->bctx = calloc((size_t)members, sizeof *o->bctx);
+    if (!o->ubatch || !o->bU || !o->bparams || !o->bctx)
+        return mu_set_error(MU_ENOMEM, "optim: out of memory for a %zu-float batch window", window);
+    o->ubatch_floats = window;
     return MU_OK;
 }
 
@@ -232,10 +273,12 @@ static int optim_setup(mu_optim_t *o, const mu_optim_config_t *cfg, mu_param_t *
             if ((size_t)p->numel > max_numel) max_numel = (size_t)p->numel;
         }
     }
+    MU_TRY(batch_layout(o, params, &max_scratch));
     o->state_floats = off;
     o->state = mu_alloc(off * sizeof(float));
     o->U = mu_alloc(max_numel * sizeof(float));
     if (max_scratch) o->scratch = mu_alloc(max_scratch * sizeof(float));
+    o->scratch_floats = max_scratch;
     if (max_group) {
         o->gstates = calloc((size_t)max_group, sizeof *o->gstates);
         o->gparams = calloc((size_t)max_group, sizeof *o->gparams);
@@ -279,6 +322,10 @@ void mu_optim_free(mu_optim_t *o) {
     free(o->scratch);
     free(o->gstates);
     free(o->gparams);
+    free(o->ubatch);
+    free(o->bU);
+    free(o->bparams);
+    free(o->bctx);
     mu_probe_free(o->probe);
     free(o);
 }

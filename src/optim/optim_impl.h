@@ -143,6 +143,12 @@ struct mu_optim {
     size_t state_floats;
     float *U;                  /* working update buffer, max numel floats */
     float *scratch;            /* max scratch_size floats (NULL when no link needs it) */
+    size_t scratch_floats;
+    float *ubatch;             /* batched chains (step.c): the window's U, members back to back */
+    size_t ubatch_floats;
+    float **bU;                /*   per window member: its U in ubatch, */
+    mu_param_t **bparams;      /*   the member, */
+    mu_tctx_t *bctx;           /*   and its context (LR) between the two halves of the chain */
     int64_t steps;             /* steps done */
     int64_t lookahead_step;    /* the step mu_optim_lookahead last prepared (steps + 1), else 0 */
     float **gstates;           /* group-link runs (step.c): per member, the group link's state */

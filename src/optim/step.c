@@ -24,8 +24,37 @@ static float member_lr(const mu_group_t *G, int32_t j, float lr_factor) {
     return G->lr_mult ? G->lr * lr_factor * G->lr_mult[j] : G->lr * lr_factor;
 }
 
+static int run_group_batched(mu_optim_t *o, const mu_group_t *G, const mu_tctx_t *base, float lr_factor,
+                             int32_t bl) {
+    const int32_t n = G->n_links;
+    const mu_tstep_t *s = &G->links[bl];
+    for (int32_t j0 = 0, j1; j0 < G->n_members; j0 = j1) {
+        size_t off = 0;
+        for (j1 = j0; j1 < G->n_members; j1++) {  // the window: whole members while they fit
+            mu_param_t *p = &o->params[G->members[j1]];
+            if (j1 > j0 && off + (size_t)p->numel > o->ubatch_floats) break;
+            const int32_t w = j1 - j0;
+            o->bU[w] = o->ubatch + off;
+            o->bparams[w] = p;
+            o->bctx[w] = *base;
+            o->bctx[w].lr = member_lr(G, j1, lr_factor);
+            off += (size_t)p->numel;
+            memcpy(o->bU[w], p->grad, sizeof(float) * (size_t)p->numel);  // U starts as the gradient
+            MU_TRY(mu_chain_run_links(G->links, n, 0, bl, &o->bctx[w], o->bU[w], o->state + G->state_off[j1], p, 0));
+        }
+        MU_TRY(s->tr->update_batch(s, base, o->bU, o->bparams, j1 - j0));
+        for (int32_t j = j0; j < j1; j++) {
+            const int32_t w = j - j0;
+            MU_TRY(mu_chain_run_links(G->links, n, bl + 1, n, &o->bctx[w], o->bU[w], o->state + G->state_off[j],
+                                      o->bparams[w], 0));
+        }
+    }
+    return MU_OK;
+}
+
 static int run_group(mu_optim_t *o, const mu_group_t *G, const mu_tctx_t *base, float lr_factor) {
-    const int32_t n = G->n_links, b = mu_chain_group_link(G->links, n);
+    const int32_t n = G->n_links, b = mu_chain_group_link(G->links, n), bl = mu_chain_batch_link(G->links, n);
+    if (bl >= 0 && o->ubatch) return run_group_batched(o, G, base, lr_factor, bl);
     for (int32_t j = 0; j < G->n_members; j++) {  // pass 1 (the only pass without a group link)
         mu_param_t *p = &o->params[G->members[j]];
         mu_tctx_t ctx = *base;
@@ -58,7 +87,8 @@ int mu_optim_step(mu_optim_t *o, float lr_factor) {
     MU_REQUIRE(o, "mu_optim_step: optimizer is NULL");
     MU_REQUIRE(isfinite(lr_factor) && lr_factor >= 0, "mu_optim_step: lr_factor = %g: must be finite and >= 0",
                (double)lr_factor);
-    mu_tctx_t ctx = {.t = o->steps + 1, .lr_factor = lr_factor, .scratch = o->scratch, .gemm = o->gemm};
+    mu_tctx_t ctx = {.t = o->steps + 1, .lr_factor = lr_factor, .scratch = o->scratch, .scratch_floats = o->scratch_floats,
+                     .gemm = o->gemm};
     ctx.lookahead = o->lookahead_step == o->steps + 1;
     if (o->probe_on) {  // diagnostics: links record into the probe during this step
         mu_probe_clear(o->probe);

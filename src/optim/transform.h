@@ -58,6 +58,7 @@ typedef struct {
     float lr_factor;             /* the schedule factor η_t/η_0 of this step (mu_optim_step's lr_factor) */
     int64_t t;                   /* 1-based step count of the optimizer */
     float *scratch;              /* >= max scratch_size floats, free for any link */
+    size_t scratch_floats;       /* its size (a batched link chunks its work to fit) */
     mu_gemm_ctx_t *gemm;         /* may be NULL (elementwise presets) */
     struct mu_probe *probe;      /* diagnostics tap (optim/probe.h) on probed steps, else NULL */
     int32_t lookahead;           /* 1 when mu_optim_lookahead ran before this step (MARS exact) */
@@ -111,6 +112,15 @@ typedef struct {
      * state when the caller runs mu_optim_lookahead. */
     int (*wants_lookahead)(const mu_tstep_t *s);
     void (*lookahead)(const mu_tstep_t *s, float *state, const mu_param_t *p);
+    /* Batched link (stateless): the work of `update` for n members at once, U[j] of ps[j].
+     * A chain holding one and no group link runs window by window (step.c): the links
+     * before it member by member, this once for the window's members, the links after it
+     * member by member — so orth runs the same-shape matrices of a step as one batch
+     * (mu_orth_batch). batch_scratch_size: the scratch floats it would use for all n
+     * members at once; the optimizer caps what it grants (ctx.scratch_floats). */
+    int (*update_batch)(const mu_tstep_t *s, const mu_tctx_t *ctx, float *const *U, mu_param_t *const *ps,
+                        int32_t n);
+    size_t (*batch_scratch_size)(const mu_tstep_t *s, const mu_param_t *const *ps, int32_t n);
 } mu_transform_t;
 
 struct mu_tstep {
@@ -211,6 +221,9 @@ int mu_chain_run_links(const mu_tstep_t *links, int32_t n, int32_t from, int32_t
                        float *state, mu_param_t *p, int replay);
 /* Index of the chain's group link (transform `reduce`), -1 when it has none. */
 int32_t mu_chain_group_link(const mu_tstep_t *links, int32_t n);
+/* Index of the batched link (transform `update_batch`) step.c runs in windows: the first
+ * unfused one, in a chain without a group link and without a capture before it; -1 if none. */
+int32_t mu_chain_batch_link(const mu_tstep_t *links, int32_t n);
 /* Init-time checks of a chain's structure: every check_chain, at most one group link, a
  * `replay` for every link before it; who = "optim preset 'x': group". */
 int mu_chain_check(const mu_tstep_t *links, int32_t n, const char *who);

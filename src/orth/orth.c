@@ -4,9 +4,12 @@
  * Shapes: X (m, n) row-major; r = min(m, n), cc = max(m, n). Polynomial kinds iterate
  * on the short-side matrix Y (r, cc): Y = s·X when m <= n, Y = s·Xᵀ when m > n, with
  * s = 1/(‖X‖_F + eps) (ns5, cubic, quintic) or 1/(1.01·‖X‖_F + eps) (pe), and write
- * out = Y_T (or Y_Tᵀ). Workspace (floats): 2·r·cc (two iterates) + 2·r² (iterate path:
- * XXᵀ and the polynomial in it) or 6·r² (Gram path, poly.c); when m <= n the caller's
- * out serves as one of the iterates. */
+ * out = Y_T (or Y_Tᵀ). Workspace (floats): 2 (one double per item: ‖X‖²_F), rounded up
+ * to 16, then per item 2·r·cc (two iterates) + 2·r² (iterate path: XXᵀ and the polynomial
+ * in it) or 6·r² (Gram path, poly.c), plus the bf16 copies (bf16 only); for one matrix
+ * with m <= n the caller's out serves as one of the iterates.
+ * mu_orth_batch stacks nb same-shape items in that workspace and runs every product of
+ * the iteration once for all of them (poly.c: batched descriptors). */
 #include <math.h>
 
 #include "base/util.h"
@@ -45,14 +48,23 @@ int mu_orth_kind_parse(const char *s, mu_orth_kind_t *out) {
     return mu_set_error(MU_EINVAL, "orth kind '%s' unknown: expected ns5, pe, cubic, quintic or exact", s);
 }
 
-size_t mu_orth_workspace_floats(int64_t m, int64_t n, const mu_orth_config_t *c) {
-    if (m <= 0 || n <= 0 || !c) return 0;
-    if (c->kind == MU_ORTH_EXACT) return mu_orth_exact_workspace_floats(m, n, c->exact_double);
+/* floats ahead of the iterates: one double per item, 64-byte aligned */
+static size_t norms_floats(int64_t nb) { return ((size_t)nb * 2 + 15) & ~(size_t)15; }
+
+size_t mu_orth_batch_workspace_floats(int64_t nb, int64_t m, int64_t n, const mu_orth_config_t *c) {
+    if (nb <= 0 || m <= 0 || n <= 0 || !c) return 0;
+    if (c->kind == MU_ORTH_EXACT) /* one item at a time */
+        return norms_floats(nb) + mu_orth_exact_workspace_floats(m, n, c->exact_double);
     size_t r = (size_t)(m < n ? m : n), cc = (size_t)(m < n ? n : m);
-    /* two (r, cc) iterates + r×r matrices: 2 (iterate path) or 6 (Gram path); bf16 (always
-     * the iterate path) adds the rounded operands */
-    return 2 * r * cc + (mu_orth_use_gram((int64_t)r, (int64_t)cc, c) ? 6 : 2) * r * r +
-           (c->prec == MU_PREC_BF16 ? mu_orth_bf16_floats((int64_t)r, (int64_t)cc) : 0);
+    /* two (r, cc) iterates + r×r matrices: 2 (iterate path) or 6 (Gram path) per item; bf16
+     * (always the iterate path) adds the rounded operands */
+    size_t per = 2 * r * cc + (mu_orth_use_gram((int64_t)r, (int64_t)cc, c) ? 6 : 2) * r * r;
+    return norms_floats(nb) + (size_t)nb * per +
+           (c->prec == MU_PREC_BF16 ? mu_orth_bf16_floats(nb, (int64_t)r, (int64_t)cc) : 0);
+}
+
+size_t mu_orth_workspace_floats(int64_t m, int64_t n, const mu_orth_config_t *c) {
+    return mu_orth_batch_workspace_floats(1, m, n, c);
 }
 
 double mu_orth_flops(int64_t m, int64_t n, const mu_orth_config_t *c) {
@@ -118,6 +130,55 @@ static void copy_scaled(const float *src, size_t len, double scale, float *dst) 
     for (size_t i = 0; i < len; i++) dst[i] = (float)(scale * (double)src[i]);
 }
 
+/* out[i] = orth(X[i]) for i < nb, all (m, n); arguments already checked. */
+static int orth_items(mu_gemm_ctx_t *g, const mu_orth_config_t *c, int64_t nb, const float *const *X, int64_t m,
+                      int64_t n, float *const *out, float *work) {
+    const size_t len = (size_t)m * (size_t)n;
+    double *ss = (double *)work; /* ‖X_i‖²_F, all checked before any output is written */
+    float *ws = work + norms_floats(nb);
+    for (int64_t i = 0; i < nb; i++) {
+        ss[i] = sum_squares(X[i], len);
+        if (isfinite(ss[i])) continue;
+        if (nb == 1)
+            return mu_set_error(MU_ENONFINITE, "mu_orth: input (%lld, %lld) holds NaN or Inf; output left untouched",
+                                (long long)m, (long long)n);
+        return mu_set_error(MU_ENONFINITE, "mu_orth_batch: item %lld of %lld (%lld, %lld) holds NaN or Inf; every "
+                            "output left untouched", (long long)i, (long long)nb, (long long)m, (long long)n);
+    }
+    if (c->kind == MU_ORTH_EXACT) {
+        for (int64_t i = 0; i < nb; i++) {
+            if (ss[i] == 0) memset(out[i], 0, len * sizeof(float)); /* orth(0) = 0: no direction to keep */
+            else MU_TRY(mu_orth_exact_run(g, c, X[i], m, n, out[i], ws));
+        }
+        return MU_OK;
+    }
+    if (nb == 1 && ss[0] == 0) {
+        memset(out[0], 0, len * sizeof(float));
+        return MU_OK;
+    }
+    const int64_t r = m < n ? m : n, cc = m < n ? n : m, rc = r * cc, rr = r * r;
+    const int transposed = m > n, gram = mu_orth_use_gram(r, cc, c);
+    float *W0 = ws, *W1 = ws + nb * rc, *R = ws + 2 * nb * rc;
+    /* X0 receives the results: a single item's out itself unless it must be transposed back */
+    float *X0 = (nb == 1 && !transposed) ? out[0] : W0;
+    /* the normalized inputs: Gram reads them from W1; the iterate ping-pongs X0 <-> W1,
+     * starting where T steps end in X0 */
+    float *Y = (gram || c->steps % 2 == 1) ? W1 : X0;
+    for (int64_t i = 0; i < nb; i++) {
+        /* a zero item has scale 0 and stays exactly 0 through every product */
+        double scale = ss[i] > 0 ? 1.0 / ((c->kind == MU_ORTH_PE ? 1.01 : 1.0) * sqrt(ss[i]) + (double)c->eps) : 0;
+        if (transposed) transpose_scaled(X[i], m, n, scale, Y + i * rc);
+        else copy_scaled(X[i], len, scale, Y + i * rc); /* in place when Y == out == X */
+    }
+    if (gram) MU_TRY(mu_orth_gram_run(g, c, nb, r, cc, W1, X0, R));
+    else MU_TRY(mu_orth_poly_run(g, c, nb, r, cc, X0, W1, R, R + nb * rr, R + 2 * nb * rr));
+    for (int64_t i = 0; i < nb; i++) {
+        if (transposed) transpose_scaled(X0 + i * rc, r, cc, 1.0, out[i]);
+        else if (X0 != out[i]) memcpy(out[i], X0 + i * rc, len * sizeof(float));
+    }
+    return MU_OK;
+}
+
 int mu_orth(mu_gemm_ctx_t *g, const mu_orth_config_t *c, const float *X, int64_t m, int64_t n, float *out,
             float *work) {
     MU_REQUIRE(g && c && X && out && work, "mu_orth: NULL argument (ctx %p, config %p, X %p, out %p, work %p)",
@@ -125,35 +186,18 @@ int mu_orth(mu_gemm_ctx_t *g, const mu_orth_config_t *c, const float *X, int64_t
     MU_REQUIRE(m > 0 && n > 0, "mu_orth: matrix is (%lld, %lld): both sides must be positive", (long long)m,
                (long long)n);
     MU_TRY(check_config(c));
-    size_t len = (size_t)m * (size_t)n;
-    double ss = sum_squares(X, len);
-    if (!isfinite(ss))
-        return mu_set_error(MU_ENONFINITE, "mu_orth: input (%lld, %lld) holds NaN or Inf; output left untouched",
-                            (long long)m, (long long)n);
-    if (ss == 0) { /* orth(0) = 0: no direction to keep */
-        memset(out, 0, len * sizeof *out);
-        return MU_OK;
-    }
-    if (c->kind == MU_ORTH_EXACT) return mu_orth_exact_run(g, c, X, m, n, out, work);
+    return orth_items(g, c, 1, &X, m, n, &out, work);
+}
 
-    int64_t r = m < n ? m : n, cc = m < n ? n : m;
-    int transposed = m > n;
-    double norm = sqrt(ss);
-    double scale = 1.0 / ((c->kind == MU_ORTH_PE ? 1.01 : 1.0) * norm + (double)c->eps);
-    float *W0 = work, *W1 = work + (size_t)r * (size_t)cc, *R = work + 2 * (size_t)r * (size_t)cc;
-    /* X0 receives the result: out itself unless it must be transposed back */
-    float *X0 = transposed ? W0 : out;
-    if (mu_orth_use_gram(r, cc, c)) {
-        if (transposed) transpose_scaled(X, m, n, scale, W1);
-        else copy_scaled(X, len, scale, W1);
-        MU_TRY(mu_orth_gram_run(g, c, r, cc, W1, X0, R));
-    } else {
-        /* ping-pong X0 <-> W1, starting where T steps end in X0 */
-        float *start = (c->steps % 2 == 0) ? X0 : W1;
-        if (transposed) transpose_scaled(X, m, n, scale, start);
-        else copy_scaled(X, len, scale, start); /* in place when start == out == X */
-        MU_TRY(mu_orth_poly_run(g, c, r, cc, X0, W1, R, R + (size_t)r * (size_t)r, R + 2 * (size_t)r * (size_t)r));
-    }
-    if (transposed) transpose_scaled(X0, r, cc, 1.0, out);
-    return MU_OK;
+int mu_orth_batch(mu_gemm_ctx_t *g, const mu_orth_config_t *c, int64_t nb, const float *const *X, int64_t m,
+                  int64_t n, float *const *out, float *work) {
+    MU_REQUIRE(g && c && X && out && work, "mu_orth_batch: NULL argument (ctx %p, config %p, X %p, out %p, work %p)",
+               (void *)g, (const void *)c, (const void *)X, (void *)out, (void *)work);
+    MU_REQUIRE(nb >= 1, "mu_orth_batch: %lld items: need at least 1", (long long)nb);
+    MU_REQUIRE(m > 0 && n > 0, "mu_orth_batch: items are (%lld, %lld): both sides must be positive", (long long)m,
+               (long long)n);
+    for (int64_t i = 0; i < nb; i++)
+        MU_REQUIRE(X[i] && out[i], "mu_orth_batch: item %lld: NULL input or output", (long long)i);
+    MU_TRY(check_config(c));
+    return orth_items(g, c, nb, X, m, n, out, work);
 }

@@ -5,19 +5,19 @@
 
 #include "muon/orth.h"
 
-/* Run c->steps polynomial iterations on the normalized short-side matrix X (r, cc),
- * r <= cc, row-major. The iterate ping-pongs between X0 and X1; the first iterate
- * must be in X0 when steps is even and in X1 when odd, so the result ends in X0.
- * A, B: r*r floats each. H: with bf16 products, mu_orth_bf16_floats(r, cc) floats for the
- * rounded operands (unused, may be NULL, in fp32). */
-int mu_orth_poly_run(mu_gemm_ctx_t *g, const mu_orth_config_t *c, int64_t r, int64_t cc, float *X0, float *X1,
-                     float *A, float *B, float *H);
-size_t mu_orth_bf16_floats(int64_t r, int64_t cc);
+/* Run c->steps polynomial iterations on nb normalized short-side matrices X (r, cc),
+ * r <= cc, row-major, stored back to back. The iterates ping-pong between X0 and X1; the
+ * first must be in X0 when steps is even and in X1 when odd, so the results end in X0.
+ * A, B: nb·r·r floats each. H: with bf16 products, mu_orth_bf16_floats(nb, r, cc) floats
+ * for the rounded operands (unused, may be NULL, in fp32). */
+int mu_orth_poly_run(mu_gemm_ctx_t *g, const mu_orth_config_t *c, int64_t nb, int64_t r, int64_t cc, float *X0,
+                     float *X1, float *A, float *B, float *H);
+size_t mu_orth_bf16_floats(int64_t nb, int64_t r, int64_t cc);
 
-/* Gram path: X (r, cc) normalized input (kept), result B_{T−1}···B_0·X into Xout (r, cc,
- * must not alias X). R: 6·r*r floats. */
-int mu_orth_gram_run(mu_gemm_ctx_t *g, const mu_orth_config_t *c, int64_t r, int64_t cc, const float *X, float *Xout,
-                     float *R);
+/* Gram path: nb normalized inputs X (r, cc) back to back (kept), results B_{T−1}···B_0·X
+ * into Xout (must not alias X). R: 6·nb·r*r floats. */
+int mu_orth_gram_run(mu_gemm_ctx_t *g, const mu_orth_config_t *c, int64_t nb, int64_t r, int64_t cc, const float *X,
+                     float *Xout, float *R);
 /* Whether a polynomial config runs the Gram path on the short-side shape (r, cc). */
 int mu_orth_use_gram(int64_t r, int64_t cc, const mu_orth_config_t *c);
 /* FLOPs of the polynomial iteration on (r, cc) along the path it takes. */

@@ -63,10 +63,20 @@ int mu_orth_coeffs(mu_orth_kind_t kind, int32_t k, double *a, double *b, double 
     }
 }
 
-/* bf16 scratch of the iterate path: X_k, A and B rounded, each 64-byte aligned. */
+/* bf16 scratch of the iterate path for nb items: X_k, A and B rounded, each 64-byte aligned. */
 static int64_t align32(int64_t n) { return (n + 31) & ~(int64_t)31; }
-size_t mu_orth_bf16_floats(int64_t r, int64_t cc) {
-    return (size_t)(align32(r * cc) + 2 * align32(r * r)) / 2 + 16; /* + 16: aligning the start */
+size_t mu_orth_bf16_floats(int64_t nb, int64_t r, int64_t cc) {
+    return (size_t)(align32(nb * r * cc) + 2 * align32(nb * r * r)) / 2 + 16; /* + 16: aligning the start */
+}
+
+/* nb products of one shape, items back to back (strides sa, sb, sc); nb = 1 is the plain
+ * descriptor, so a single orthogonalization runs exactly the products it always ran. */
+static mu_gemm_desc_t bdesc(const mu_orth_config_t *c, int64_t nb, int32_t ta, int32_t tb, int64_t m, int64_t n,
+                            int64_t k, float alpha, float beta, int64_t sa, int64_t sb, int64_t sc) {
+    mu_gemm_desc_t d = mu_gemm_desc(ta, tb, m, n, k, alpha, beta);
+    d.prec = c->prec;
+    if (nb > 1) d.batch = nb, d.stride_a = sa, d.stride_b = sb, d.stride_c = sc;
+    return d;
 }
 
 /* One product of the iteration: on the fp32 operands, or (bf16) on their rounded copies. */
@@ -75,10 +85,29 @@ static int product(mu_gemm_ctx_t *g, const mu_gemm_desc_t *d, const float *A, co
     return Ah ? mu_gemm_bf16_operands(g, d, Ah, Bh, C) : mu_gemm(g, d, A, B, C);
 }
 
-int mu_orth_poly_run(mu_gemm_ctx_t *g, const mu_orth_config_t *c, int64_t r, int64_t cc, float *X0, float *X1,
-                     float *A, float *B, float *H) {
+/* A_i (r, r) = X_i·X_iᵀ for every item: syrk one by one (half the flops; OpenBLAS has no
+ * batched syrk), else one batched gemm (on the bf16 copies Xh when given). */
+static int gram_of_rows(mu_gemm_ctx_t *g, const mu_orth_config_t *c, int64_t nb, int64_t r, int64_t cc,
+                        const float *X, const uint16_t *Xh, float *A) {
+    const int64_t rc = r * cc, rr = r * r;
+    if (c->use_syrk && !Xh) {
+        for (int64_t i = 0; i < nb; i++) MU_TRY(mu_gemm_syrk(g, 0, r, cc, 1.0f, X + i * rc, cc, 0.0f, A + i * rr, r, c->prec));
+        return MU_OK;
+    }
+    mu_gemm_desc_t d = bdesc(c, nb, 0, 1, r, r, cc, 1.0f, 0.0f, rc, rc, rr);
+    return product(g, &d, X, X, Xh, Xh, A);
+}
+
+/* B_i += a·I for every item */
+static void add_identity(float *B, int64_t nb, int64_t r, double a) {
+    for (int64_t i = 0; i < nb; i++)
+        for (int64_t j = 0; j < r; j++) B[i * r * r + j * r + j] += (float)a;
+}
+
+int mu_orth_poly_run(mu_gemm_ctx_t *g, const mu_orth_config_t *c, int64_t nb, int64_t r, int64_t cc, float *X0,
+                     float *X1, float *A, float *B, float *H) {
     float *cur = (c->steps % 2 == 0) ? X0 : X1, *nxt = (cur == X0) ? X1 : X0;
-    const size_t rr = (size_t)r * (size_t)r;
+    const int64_t rc = r * cc, rr = r * r;
     /* bf16: each operand is rounded once per iteration, where it is made — X_k feeds both
      * X·Xᵀ and B·X, A both sides of A·A — not once per product (X_k three times before).
      * The products see the same bf16 values either way, so the result is unchanged. */
@@ -86,37 +115,29 @@ int mu_orth_poly_run(mu_gemm_ctx_t *g, const mu_orth_config_t *c, int64_t r, int
     if (c->prec == MU_PREC_BF16) {
         MU_REQUIRE(H, "mu_orth: bf16 iteration without its bf16 workspace");
         Xh = (uint16_t *)(((uintptr_t)H + 63) & ~(uintptr_t)63);
-        Ah = Xh + align32(r * cc);
-        Bh = Ah + align32(r * r);
+        Ah = Xh + align32(nb * rc);
+        Bh = Ah + align32(nb * rr);
     }
     for (int32_t k = 0; k < c->steps; k++) {
         double a, b, q;
         MU_TRY(mu_orth_coeffs(c->kind, k, &a, &b, &q));
-        if (Xh) MU_TRY(mu_gemm_to_bf16(Xh, cur, r * cc));
+        if (Xh) MU_TRY(mu_gemm_to_bf16(Xh, cur, nb * rc));
         /* A (r, r) = cur·curᵀ */
-        if (c->use_syrk && !Xh) {
-            MU_TRY(mu_gemm_syrk(g, 0, r, cc, 1.0f, cur, cc, 0.0f, A, r, c->prec));
-        } else {
-            mu_gemm_desc_t d = mu_gemm_desc(0, 1, r, r, cc, 1.0f, 0.0f);
-            d.prec = c->prec;
-            MU_TRY(product(g, &d, cur, cur, Xh, Xh, A));
-        }
+        MU_TRY(gram_of_rows(g, c, nb, r, cc, cur, Xh, A));
         /* B = b·A + q·A·A (A symmetric, so A·A needs no transpose), then + a·I */
         if (q != 0) {
-            memcpy(B, A, rr * sizeof *B);
-            if (Ah) MU_TRY(mu_gemm_to_bf16(Ah, A, (int64_t)rr));
-            mu_gemm_desc_t d = mu_gemm_desc(0, 0, r, r, r, (float)q, (float)b);
-            d.prec = c->prec;
+            memcpy(B, A, (size_t)(nb * rr) * sizeof *B);
+            if (Ah) MU_TRY(mu_gemm_to_bf16(Ah, A, nb * rr));
+            mu_gemm_desc_t d = bdesc(c, nb, 0, 0, r, r, r, (float)q, (float)b, rr, rr, rr);
             MU_TRY(product(g, &d, A, A, Ah, Ah, B));
         } else {
             const float bf = (float)b;
-            for (size_t i = 0; i < rr; i++) B[i] = bf * A[i];
+            for (int64_t i = 0; i < nb * rr; i++) B[i] = bf * A[i];
         }
-        for (int64_t i = 0; i < r; i++) B[i * r + i] += (float)a;
+        add_identity(B, nb, r, a);
         /* nxt (r, cc) = B (r, r) · cur (r, cc) */
-        if (Bh) MU_TRY(mu_gemm_to_bf16(Bh, B, (int64_t)rr));
-        mu_gemm_desc_t d = mu_gemm_desc(0, 0, r, cc, r, 1.0f, 0.0f);
-        d.prec = c->prec;
+        if (Bh) MU_TRY(mu_gemm_to_bf16(Bh, B, nb * rr));
+        mu_gemm_desc_t d = bdesc(c, nb, 0, 0, r, cc, r, 1.0f, 0.0f, rr, rc, rc);
         MU_TRY(product(g, &d, B, cur, Bh, Xh, nxt));
         float *t = cur;
         cur = nxt;
@@ -164,49 +185,45 @@ int mu_orth_use_gram(int64_t r, int64_t cc, const mu_orth_config_t *c) {
     return mu_orth_poly_flops(r, cc, &t) < 0.9 * it; /* a clear saving, not a tie */
 }
 
-/* C (r, r) = op·op-symmetric square: S·Sᵀ of a symmetric S (= S²), through syrk or gemm */
-static int sym_square(mu_gemm_ctx_t *g, const mu_orth_config_t *c, int64_t r, const float *S, float alpha, float beta,
-                      float *C) {
-    if (c->use_syrk) return mu_gemm_syrk(g, 0, r, r, alpha, S, r, beta, C, r, c->prec);
-    mu_gemm_desc_t d = mu_gemm_desc(0, 0, r, r, r, alpha, beta);
-    d.prec = c->prec;
+/* C_i (r, r) = S_i·S_iᵀ of symmetric S_i (= S_i²) for every item, through syrk or gemm */
+static int sym_square(mu_gemm_ctx_t *g, const mu_orth_config_t *c, int64_t nb, int64_t r, const float *S, float alpha,
+                      float beta, float *C) {
+    const int64_t rr = r * r;
+    if (c->use_syrk) {
+        for (int64_t i = 0; i < nb; i++) MU_TRY(mu_gemm_syrk(g, 0, r, r, alpha, S + i * rr, r, beta, C + i * rr, r, c->prec));
+        return MU_OK;
+    }
+    mu_gemm_desc_t d = bdesc(c, nb, 0, 0, r, r, r, alpha, beta, rr, rr, rr);
     return mu_gemm(g, &d, S, S, C);
 }
 
-int mu_orth_gram_run(mu_gemm_ctx_t *g, const mu_orth_config_t *c, int64_t r, int64_t cc, const float *X, float *Xout,
-                     float *R) {
-    const size_t rr = (size_t)r * (size_t)r;
-    float *A = R, *An = R + rr, *B = R + 2 * rr, *S = R + 3 * rr, *Q = R + 4 * rr, *Qn = R + 5 * rr;
+int mu_orth_gram_run(mu_gemm_ctx_t *g, const mu_orth_config_t *c, int64_t nb, int64_t r, int64_t cc, const float *X,
+                     float *Xout, float *R) {
+    const int64_t rc = r * cc, rr = r * r, all = nb * rr;
+    float *A = R, *An = R + all, *B = R + 2 * all, *S = R + 3 * all, *Q = R + 4 * all, *Qn = R + 5 * all;
     if (c->steps == 0) {
-        memcpy(Xout, X, rr / (size_t)r * (size_t)cc * sizeof *Xout);
+        memcpy(Xout, X, (size_t)(nb * rc) * sizeof *Xout);
         return MU_OK;
     }
     /* A (r, r) = X·Xᵀ */
-    if (c->use_syrk) {
-        MU_TRY(mu_gemm_syrk(g, 0, r, cc, 1.0f, X, cc, 0.0f, A, r, c->prec));
-    } else {
-        mu_gemm_desc_t d = mu_gemm_desc(0, 1, r, r, cc, 1.0f, 0.0f);
-        d.prec = c->prec;
-        MU_TRY(mu_gemm(g, &d, X, X, A));
-    }
+    MU_TRY(gram_of_rows(g, c, nb, r, cc, X, NULL, A));
     for (int32_t k = 0; k < c->steps; k++) {
         double a, b, q;
         MU_TRY(mu_orth_coeffs(c->kind, k, &a, &b, &q));
         /* B = a·I + b·A + q·A² */
         if (q != 0) {
-            memcpy(B, A, rr * sizeof *B);
-            MU_TRY(sym_square(g, c, r, A, (float)q, (float)b, B));
+            memcpy(B, A, (size_t)all * sizeof *B);
+            MU_TRY(sym_square(g, c, nb, r, A, (float)q, (float)b, B));
         } else {
             const float bf = (float)b;
-            for (size_t i = 0; i < rr; i++) B[i] = bf * A[i];
+            for (int64_t i = 0; i < all; i++) B[i] = bf * A[i];
         }
-        for (int64_t i = 0; i < r; i++) B[i * r + i] += (float)a;
+        add_identity(B, nb, r, a);
         /* Q ← B·Q (Q_0 = I) */
         if (k == 0) {
-            memcpy(Q, B, rr * sizeof *Q);
+            memcpy(Q, B, (size_t)all * sizeof *Q);
         } else {
-            mu_gemm_desc_t d = mu_gemm_desc(0, 0, r, r, r, 1.0f, 0.0f);
-            d.prec = c->prec;
+            mu_gemm_desc_t d = bdesc(c, nb, 0, 0, r, r, r, 1.0f, 0.0f, rr, rr, rr);
             MU_TRY(mu_gemm(g, &d, B, Q, Qn));
             float *t = Q;
             Q = Qn;
@@ -214,9 +231,8 @@ int mu_orth_gram_run(mu_gemm_ctx_t *g, const mu_orth_config_t *c, int64_t r, int
         }
         /* A ← (B·Bᵀ)·A, not needed after the last step */
         if (k + 1 < c->steps) {
-            MU_TRY(sym_square(g, c, r, B, 1.0f, 0.0f, S));
-            mu_gemm_desc_t d = mu_gemm_desc(0, 0, r, r, r, 1.0f, 0.0f);
-            d.prec = c->prec;
+            MU_TRY(sym_square(g, c, nb, r, B, 1.0f, 0.0f, S));
+            mu_gemm_desc_t d = bdesc(c, nb, 0, 0, r, r, r, 1.0f, 0.0f, rr, rr, rr);
             MU_TRY(mu_gemm(g, &d, S, A, An));
             float *t = A;
             A = An;
@@ -224,7 +240,6 @@ int mu_orth_gram_run(mu_gemm_ctx_t *g, const mu_orth_config_t *c, int64_t r, int
         }
     }
     /* Xout (r, cc) = Q (r, r) · X (r, cc) */
-    mu_gemm_desc_t d = mu_gemm_desc(0, 0, r, cc, r, 1.0f, 0.0f);
-    d.prec = c->prec;
+    mu_gemm_desc_t d = bdesc(c, nb, 0, 0, r, cc, r, 1.0f, 0.0f, rr, rc, rc);
     return mu_gemm(g, &d, Q, X, Xout);
 }
