@@ -196,21 +196,38 @@ static void test_capture_frob_match(void **st) {
     reg_free(&r);
 }
 
-/* nuclear_scale after capture(tensor): ref = diag(3, 2, 1), U = I -> 6·I. */
+/* capture -> orth(exact) -> consumer, once on U at step t: a consumer reads the capture of its
+ * own chain, and orth(exact) turns the diagonal test matrices into I (the consumer's input).
+ * *cons_state: the consumer's state in the chain's arena (kept between calls of one test). */
+static int run_captured(mu_tstep_t cap, mu_tstep_t cons, float *U, float **arena, float **cons_state, mu_param_t *p,
+                        int64_t t, float lr) {
+    mu_tstep_t links[3] = {cap, link_of(&mu_tr_orth, "kind", 4.0, NULL), cons};
+    if (!*arena) *arena = calloc(mu_chain_state_size(links, 3, p) + 1, sizeof(float));
+    *cons_state = mu_chain_link_state(links, 3, 2, *arena, p);
+    mu_gemm_ctx_t *g = gemm_ctx();
+    int rc = run(links, 3, U, *arena, p, t, lr, g);
+    mu_gemm_ctx_free(g);
+    return rc;
+}
+
+/* nuclear_scale after capture(tensor): ref = diag(3, 2, 1), U = orth(ref) = I -> 6·I. */
 static void test_nuclear_scale_hand(void **st) {
     (void)st;
     reg_t r = {0};
     mu_param_t *p = reg_add(&r, "w", MU_ROLE_HIDDEN, 2, 3, 3);
     mu_tstep_t cap = link_of(&mu_tr_capture, "what", 2.0, NULL), ns = link_of(&mu_tr_nuclear_scale, NULL);
-    float U[9] = {3, 0, 0, 0, 2, 0, 0, 0, 1}, ref[9];
-    assert_int_equal(run(&cap, 1, U, ref, p, 1, 1.0f, NULL), 0);
+    float U[9] = {3, 0, 0, 0, 2, 0, 0, 0, 1}, *arena = NULL, *unused;
+    assert_int_equal(run_captured(cap, ns, U, &arena, &unused, p, 1, 1.0f), 0);
+    for (int i = 0; i < 9; i++) assert_close(U[i], i % 4 == 0 ? 6.0 : 0.0, 0, 1e-5);
+    /* without the capture in its chain the consumer refuses */
     float Id[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
-    assert_int_equal(run(&ns, 1, Id, NULL, p, 1, 1.0f, NULL), 0);
-    for (int i = 0; i < 9; i++) assert_close(Id[i], i % 4 == 0 ? 6.0 : 0.0, 0, 0);
+    assert_int_equal(run(&ns, 1, Id, NULL, p, 1, 1.0f, NULL), MU_EINVAL);
+    assert_non_null(strstr(mu_last_error(), "needs capture(what=tensor) earlier in the same chain"));
+    free(arena);
     reg_free(&r);
 }
 
-/* norm_adapt by hand: U_mom norms captured, then the "orth" output O replaced by a given U. */
+/* norm_adapt by hand: U_mom norms captured, then the orth output O = orth(U_mom) = I. */
 static void test_norm_adapt_hand(void **st) {
     (void)st;
     reg_t r = {0};
@@ -221,10 +238,8 @@ static void test_norm_adapt_hand(void **st) {
     memcpy(p->data, W0, sizeof W0);
     mu_tstep_t cap = link_of(&mu_tr_capture, NULL);
     mu_tstep_t na = link_of(&mu_tr_norm_adapt, "b1", 0.5, "b2", 0.75, "eps", 0.0, "wd", 0.5, NULL);
-    float capst[1], v[1] = {0}, Um[4] = {0.3f, 0, 0, 0.4f};
-    assert_int_equal(run(&cap, 1, Um, capst, p, 1, 0.2f, NULL), 0);
-    float O[4] = {1, 0, 0, 1};
-    assert_int_equal(run(&na, 1, O, v, p, 1, 0.2f, NULL), 0);
+    float *arena = NULL, *v, O[4] = {0.3f, 0, 0, 0.4f};
+    assert_int_equal(run_captured(cap, na, O, &arena, &v, p, 1, 0.2f), 0);
     // v = 0.25·25; b = 0.2·sqrt(0.25)/0.5 = 0.2; α = 0.2·0.5/2.5 = 0.04
     assert_close(v[0], 6.25, 0, 1e-7);
     const double alpha = 0.04, step = alpha * 0.2 * sqrt(2.0);
@@ -236,10 +251,8 @@ static void test_norm_adapt_hand(void **st) {
     mu_tstep_t nd = link_of(&mu_tr_norm_adapt, "kind", 1.0, "b1", 0.5, "b2", 0.75, "eps", 0.0, "wd", 0.5, "c",
                             0.9, NULL);
     memcpy(p->data, W0, sizeof W0);
-    float capc_st[2], vd[2] = {0}, Uc[4] = {1, 0, 0, 4};
-    assert_int_equal(run(&capc, 1, Uc, capc_st, p, 1, 0.2f, NULL), 0);
-    float Od[4] = {1, 1, 1, 1};
-    assert_int_equal(run(&nd, 1, Od, vd, p, 1, 0.2f, NULL), 0);
+    float *arena_c = NULL, *vd, Od[4] = {1, 0, 0, 4}; /* orth: I */
+    assert_int_equal(run_captured(capc, nd, Od, &arena_c, &vd, p, 1, 0.2f), 0);
     // v = (1.25, 5); s = (1/sqrt 1.25, 4/sqrt 5) = (0.894427, 1.788854); mean 1.341641;
     // clamp to [0.9·mean, mean/0.9] = [1.207477, 1.490712]; b = 0.2
     const double mean = (1 / sqrt(1.25) + 4 / sqrt(5.0)) / 2, s0 = 0.9 * mean, s1 = mean / 0.9;
@@ -247,19 +260,22 @@ static void test_norm_adapt_hand(void **st) {
     assert_close(vd[1], 5.0, 0, 1e-7);
     assert_close(p->data[0], 1 - 0.5 * 0.2 * s0, 0, 1e-6);
     assert_close(p->data[3], 1 - 0.5 * 0.2 * s1, 0, 1e-6);
-    assert_close(0.2 * Od[2], 0.2 * s0 * 0.2 * sqrt(2.0), 0, 1e-6);
-    assert_close(0.2 * Od[1], 0.2 * s1 * 0.2 * sqrt(2.0), 0, 1e-6);
+    assert_close(0.2 * Od[0], 0.2 * s0 * 0.2 * sqrt(2.0), 0, 1e-6); /* column 0 scaled by s0 */
+    assert_close(0.2 * Od[3], 0.2 * s1 * 0.2 * sqrt(2.0), 0, 1e-6); /* column 1 by s1 */
+    assert_close(Od[1], 0, 0, 1e-6);
     // η = 0: no step, no decay
     memcpy(p->data, W0, sizeof W0);
-    float O0[4] = {1, 1, 1, 1};
-    assert_int_equal(run(&cap, 1, Um, capst, p, 2, 0.0f, NULL), 0);
-    assert_int_equal(run(&na, 1, O0, v, p, 2, 0.0f, NULL), 0);
+    float O0[4] = {0.3f, 0, 0, 0.4f};
+    assert_int_equal(run_captured(cap, na, O0, &arena, &v, p, 2, 0.0f), 0);
     for (int i = 0; i < 4; i++) {
         assert_close(O0[i], 0, 0, 0);
         assert_close(p->data[i], 1, 0, 0);
     }
-    // wrong capture kind for col
-    assert_int_equal(run(&nd, 1, O0, vd, p, 2, 0.2f, NULL), MU_EINVAL);
+    // wrong capture kind for col: the chain's capture keeps fro, nd needs cols
+    float *arena_w = NULL, *unused;
+    assert_int_equal(run_captured(cap, nd, O0, &arena_w, &unused, p, 2, 0.2f), MU_EINVAL);
+    assert_non_null(strstr(mu_last_error(), "needs capture(what=cols)"));
+    free(arena), free(arena_c), free(arena_w);
     reg_free(&r);
 }
 

@@ -557,14 +557,14 @@ static long long plan_max_batch(const mu_gemm_ctx_t *g) {
     return most;
 }
 
-/* muon and muonpp with the same-shape views orthogonalized as batches give the weights of the
+/* muon, muonpp and namo with the same-shape views orthogonalized as batches give the weights of the
  * one-by-one path (to round-off: batched products may sum in another order), also when the
  * window holds a single member at a time; the batched run really batched (its plan has
  * products of batch 6 = the six 8×8 attention views), the other did not. */
 static void test_orth_batch_step(void **st) {
     (void)st;
-    const char *presets[] = {"muon", "muonpp"};
-    for (int pi = 0; pi < 2; pi++) {
+    const char *presets[] = {"muon", "muonpp", "namo"}; /* namo: a capture before orth, its consumer after */
+    for (int pi = 0; pi < 3; pi++) {
         reg_t r[3] = {0};
         mu_optim_t *o[3];
         mu_gemm_ctx_t *g[3];

@@ -8,9 +8,8 @@
  *   tensor  ref          = U                        (numel floats)
  *
  * The reference lives in this link's state (overwritten every step, so a resume needs
- * none of it; it is saved with the rest of the arena). The consumers find it through a
- * per-thread record of the latest capture (parameter, step, what, split): chains run one
- * parameter at a time on the calling thread.
+ * none of it; it is saved with the rest of the arena). The consumers find it there: the
+ * nearest capture(what) before them in the chain, in the member's arena (capture.h).
  */
 #include <math.h>
 #include <string.h>
@@ -28,14 +27,6 @@ static const mu_hp_desc_t keys[] = {
      .names = mu_capture_names},
     MU_HP_SPLIT_KEY,
 };
-
-/* The latest capture of this thread. */
-static _Thread_local struct {
-    const mu_param_t *p;
-    int64_t t;
-    int32_t what, split;
-    const float *ref;
-} last;
 
 static size_t capture_state(const mu_tstep_t *s, const mu_param_t *p) {
     if (p->ndim != 2) return 0;
@@ -69,25 +60,22 @@ static int capture_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, f
         const int64_t nl = mu_lines_count(p, MU_AXIS_COL, split);
         for (int64_t l = 0; l < nl; l++) ref[l] = (float)sqrt(ss[l]);
     }
-    last.p = p;
-    last.t = ctx->t;
-    last.what = what;
-    last.split = split;
-    last.ref = ref;
     return MU_OK;
 }
 
-int mu_capture_get(const mu_param_t *p, int64_t t, int32_t what, int32_t level, const char *who,
+int mu_capture_get(const mu_tctx_t *ctx, const mu_param_t *p, int32_t what, int32_t level, const char *who,
                    mu_capture_ref_t *out) {
-    if (last.p != p || last.t != t || last.what != what || !last.ref)
-        return mu_set_error(MU_EINVAL,
-                            "%s: parameter '%s': needs capture(what=%s) earlier in the same chain (none ran for "
-                            "this parameter at step %lld)",
-                            who, p->name, mu_capture_names[what], (long long)t);
-    out->ref = last.ref;
-    out->split = last.split;
-    out->nv = mu_param_views(p, last.split, level, &out->m, &out->n);
-    return MU_OK;
+    for (int32_t j = (ctx->links ? ctx->link : 0) - 1; j >= 0; j--) {
+        const mu_tstep_t *s = &ctx->links[j];
+        if (s->tr != &mu_tr_capture || (int32_t)s->hp[K_WHAT] != what || mu_chain_fused(ctx->links, ctx->n_links, j))
+            continue;
+        out->ref = mu_chain_link_state(ctx->links, ctx->n_links, j, ctx->member_state, p);
+        out->split = (int32_t)s->hp[K_SPLIT];
+        out->nv = mu_param_views(p, out->split, level, &out->m, &out->n);
+        return MU_OK;
+    }
+    return mu_set_error(MU_EINVAL, "%s: parameter '%s': needs capture(what=%s) earlier in the same chain", who,
+                        p->name, mu_capture_names[what]);
 }
 
 const mu_transform_t mu_tr_capture = {

@@ -1,7 +1,9 @@
 /* capture.h — how a link reads the reference that an earlier `capture` link of the same
  * chain stored (optimizers-lmo.md §1: frob_match(ref), nuclear_scale(ref), and the NAMO
- * norms of norm_adapt). A chain runs one parameter at a time on the calling thread, so the
- * latest capture is kept per thread and identified by (parameter, step). */
+ * norms of norm_adapt). The reference is the capture link's state for the member: the
+ * consumer finds the nearest capture before it in its chain (ctx->links, ctx->link) and reads
+ * that link's state in the member's arena (ctx->member_state), so members need not run one
+ * after the other (step.c's batched windows run several between capture and consumer). */
 #ifndef MU_OPTIM_CAPTURE_H
 #define MU_OPTIM_CAPTURE_H
 
@@ -20,10 +22,10 @@ typedef struct {
     int64_t nv, m, n;
 } mu_capture_ref_t;
 
-/* The reference captured for p at step t with kind `what`, with its views at `level`
- * (MU_VIEW_LOGICAL or MU_VIEW_ORTH). MU_EINVAL naming `who` when the chain has no such
- * capture before it. */
-int mu_capture_get(const mu_param_t *p, int64_t t, int32_t what, int32_t level, const char *who,
+/* The reference the nearest capture(what) before the running link (ctx) stored for p this
+ * step, with its views at `level` (MU_VIEW_LOGICAL or MU_VIEW_ORTH). MU_EINVAL naming `who`
+ * when the chain has no such capture before it. */
+int mu_capture_get(const mu_tctx_t *ctx, const mu_param_t *p, int32_t what, int32_t level, const char *who,
                    mu_capture_ref_t *out);
 
 #endif

@@ -100,10 +100,12 @@ void mu_chain_init(const mu_tstep_t *links, int32_t n, float *state, const mu_pa
 /* Links [from, to) in order; link i's state follows link i-1's in the member's block. */
 int mu_chain_run_links(const mu_tstep_t *links, int32_t n, int32_t from, int32_t to, mu_tctx_t *ctx, float *U,
                        float *state, mu_param_t *p, int replay) {
+    ctx->links = links, ctx->n_links = n, ctx->member_state = state;
     state = mu_chain_link_state(links, n, from, state, p);
     for (int32_t i = from; i < to; i++) {
         const mu_tstep_t *s = &links[i];
         if (mu_chain_fused(links, n, i)) continue;
+        ctx->link = i;
         if (replay) {
             if (!s->tr->replay)
                 return mu_set_error(MU_EINVAL, "optim: link '%s' cannot replay (it may not precede a group link)",
@@ -132,12 +134,8 @@ int32_t mu_chain_group_link(const mu_tstep_t *links, int32_t n) {
 
 int32_t mu_chain_batch_link(const mu_tstep_t *links, int32_t n) {
     if (mu_chain_group_link(links, n) >= 0) return -1; /* two-pass chains run member by member */
-    for (int32_t i = 0; i < n; i++) {
-        /* a capture's consumers find it as this thread's latest capture (capture.h), so a
-         * capture before the batched link would be overwritten by the window's next member */
-        if (links[i].tr == &mu_tr_capture) return -1;
+    for (int32_t i = 0; i < n; i++)
         if (links[i].tr->update_batch && !mu_chain_fused(links, n, i)) return i;
-    }
     return -1;
 }
 

@@ -16,7 +16,7 @@ static const mu_hp_desc_t keys[] = {
 static int fm_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float *state, mu_param_t *p) {
     (void)state;
     mu_capture_ref_t c;
-    MU_TRY(mu_capture_get(p, ctx->t, MU_CAPTURE_FRO, MU_VIEW_LOGICAL, "frob_match", &c));
+    MU_TRY(mu_capture_get(ctx, p, MU_CAPTURE_FRO, MU_VIEW_LOGICAL, "frob_match", &c));
     const int64_t N = c.m * c.n;
     for (int64_t v = 0; v < c.nv; v++) mu_vec_set_norm(U + v * N, N, (double)c.ref[v], (double)s->hp[K_EPS]);
     return MU_OK;

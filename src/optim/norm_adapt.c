@@ -69,7 +69,7 @@ static int na_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float 
     const double b1 = s->hp[K_B1], b2 = s->hp[K_B2], eps = s->hp[K_EPS], c = s->hp[K_C], wd = s->hp[K_WD];
     const double eta = ctx->lr, t = (double)ctx->t;
     mu_capture_ref_t c_ref;
-    MU_TRY(mu_capture_get(p, ctx->t, col ? MU_CAPTURE_COLS : MU_CAPTURE_FRO, MU_VIEW_LOGICAL, "norm_adapt", &c_ref));
+    MU_TRY(mu_capture_get(ctx, p, col ? MU_CAPTURE_COLS : MU_CAPTURE_FRO, MU_VIEW_LOGICAL, "norm_adapt", &c_ref));
     const float *ref = c_ref.ref;
     const int32_t split = c_ref.split;
     const int64_t nv = c_ref.nv, m = c_ref.m, n = c_ref.n, N = m * n;

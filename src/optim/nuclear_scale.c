@@ -15,7 +15,7 @@ static int ns_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float 
     (void)s;
     (void)state;
     mu_capture_ref_t c;
-    MU_TRY(mu_capture_get(p, ctx->t, MU_CAPTURE_TENSOR, MU_VIEW_ORTH, "nuclear_scale", &c));
+    MU_TRY(mu_capture_get(ctx, p, MU_CAPTURE_TENSOR, MU_VIEW_ORTH, "nuclear_scale", &c));
     const int64_t N = c.m * c.n;
     for (int64_t v = 0; v < c.nv; v++) {
         float *X = U + v * N;

@@ -52,6 +52,8 @@ typedef struct {
 #define MU_HP_BETA_KEY(name, d) {.key = name, .type = MU_HP_FLOAT, .def = d, .lo = 0.0f, .hi = 1.0f, .hi_open = 1}
 #define MU_HP_EPS_KEY(d) {.key = "eps", .type = MU_HP_FLOAT, .def = d, .lo = 0.0f, .hi = 1.0f}
 
+typedef struct mu_tstep mu_tstep_t;
+
 /* Per-call context shared by every link of a chain. */
 typedef struct {
     float lr;                    /* scheduled LR of the member: base lr x lr_factor (x μP multiplier) */
@@ -62,9 +64,12 @@ typedef struct {
     mu_gemm_ctx_t *gemm;         /* may be NULL (elementwise presets) */
     struct mu_probe *probe;      /* diagnostics tap (optim/probe.h) on probed steps, else NULL */
     int32_t lookahead;           /* 1 when mu_optim_lookahead ran before this step (MARS exact) */
+    /* set by mu_chain_run_links for the link it runs: the chain, that link's index and the
+     * member's state base, so a link can read an earlier link's state (capture.h) */
+    const mu_tstep_t *links;
+    int32_t n_links, link;
+    float *member_state;
 } mu_tctx_t;
-
-typedef struct mu_tstep mu_tstep_t;
 
 typedef struct {
     const char *name;                         /* "adam" */
@@ -222,7 +227,7 @@ int mu_chain_run_links(const mu_tstep_t *links, int32_t n, int32_t from, int32_t
 /* Index of the chain's group link (transform `reduce`), -1 when it has none. */
 int32_t mu_chain_group_link(const mu_tstep_t *links, int32_t n);
 /* Index of the batched link (transform `update_batch`) step.c runs in windows: the first
- * unfused one, in a chain without a group link and without a capture before it; -1 if none. */
+ * unfused one, in a chain without a group link; -1 if none. */
 int32_t mu_chain_batch_link(const mu_tstep_t *links, int32_t n);
 /* Init-time checks of a chain's structure: every check_chain, at most one group link, a
  * `replay` for every link before it; who = "optim preset 'x': group". */
