@@ -137,13 +137,16 @@ static int bench_batches(mu_gemm_ctx_t *g, int bf16) {
             mu_rng_seed(&r, 11);
             for (int64_t i = 0; i < nb * m * n; i++) X[i] = mu_rng_normal(&r);
             for (int64_t i = 0; i < nb; i++) in[i] = X + i * m * n, out[i] = Y + i * m * n;
-            double t1 = time_batch(g, &c, nb, 1, in, m, n, out, work), t4 = time_batch(g, &c, nb, 4, in, m, n, out, work);
-            double t8 = time_batch(g, &c, nb, 8, in, m, n, out, work), ta = time_batch(g, &c, nb, nb, in, m, n, out, work);
+            double t1 = time_batch(g, &c, nb, 1, in, m, n, out, work);
+            double t4 = time_batch(g, &c, nb, 4, in, m, n, out, work);
+            double t8 = time_batch(g, &c, nb, 8, in, m, n, out, work);
+            double ta = time_batch(g, &c, nb, nb, in, m, n, out, work);
             free(X), free(Y), free(work);
             if (t1 < 0 || t4 < 0 || t8 < 0 || ta < 0) return -1;
             char shp[24];
             snprintf(shp, sizeof shp, "%lldx%lld", (long long)m, (long long)n);
-            printf("%-6s %-10s %4lld %7.2f ms %7.2f ms %5.2fx %7.2f ms %5.2fx %7.2f ms %5.2fx\n", pr ? "bf16" : "f32", shp,
+            printf("%-6s %-10s %4lld %7.2f ms %7.2f ms %5.2fx %7.2f ms %5.2fx %7.2f ms %5.2fx\n",
+                   pr ? "bf16" : "f32", shp,
                    (long long)nb, t1 * 1e3, t4 * 1e3, t1 / t4, t8 * 1e3, t1 / t8, ta * 1e3, t1 / ta);
             fflush(stdout);
         }

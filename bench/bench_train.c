@@ -173,7 +173,8 @@ int main(int argc, char **argv) {
     printf("|---|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++) {
         bench_model_t b;
-        if (bench_model_init(&b, "adamw", MU_PREC_F32, NULL, cfgs[i].d, cfgs[i].L, cfgs[i].H, cfgs[i].T, cfgs[i].B)) return 1;
+        if (bench_model_init(&b, "adamw", MU_PREC_F32, NULL, cfgs[i].d, cfgs[i].L, cfgs[i].H, cfgs[i].T, cfgs[i].B))
+            return 1;
         const mu_gpt_config_t *c = &b.c;
         int32_t B = b.B, T = c->seq_len;
         double t_model, t_opt;

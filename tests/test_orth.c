@@ -244,10 +244,11 @@ static void test_names_and_flops(void **st) {
     assert_close(mu_orth_flops(1024, 256, &c), gram, 0, 1e-12);
     c.path = MU_ORTH_PATH_AUTO;
     assert_close(mu_orth_flops(256, 256, &c), 5 * (5 * r * r * r), 0, 1e-12);
-    /* 16 floats for the item norm, then per item two iterates + 6 (Gram) or 2 r×r matrices */
+    /* 16 floats for the item norms (2 per item + 2, rounded up to 16), then per item two iterates + 6 (Gram) or 2 r×r matrices */
     assert_true(mu_orth_workspace_floats(256, 1024, &c) == 16 + 2 * 256 * 1024 + 6 * 256 * 256);
     assert_true(mu_orth_workspace_floats(256, 256, &c) == 16 + 2 * 256 * 256 + 2 * 256 * 256);
     assert_true(mu_orth_batch_workspace_floats(9, 256, 1024, &c) == 32 + 9 * (2 * 256 * 1024 + 6 * 256 * 256));
+    assert_true(mu_orth_batch_workspace_floats(7, 256, 1024, &c) == 16 + 7 * (2 * 256 * 1024 + 6 * 256 * 256));
     assert_true(mu_orth_batch_workspace_floats(0, 256, 1024, &c) == 0);
 }
 
@@ -685,7 +686,8 @@ static void test_batch_matches_single(void **st) {
                         }
                     for (int64_t j = 0; j < len; j++) assert_true(out[2][j] == 0.0f); /* zero stays exactly zero */
                     if (worst > 2e-5)
-                        print_error("%s %s %lldx%lld engine %d: batch vs single max diff %g\n", mu_orth_kind_name(c.kind),
+                        print_error("%s %s %lldx%lld engine %d: batch vs single max diff %g\n",
+                                    mu_orth_kind_name(c.kind),
                                     path_name(c.path), (long long)m, (long long)n, e, worst);
                     /* bf16: the same rounded inputs, fp32 sums in another order, amplified by 5 steps */
                     assert_true(worst <= (k == 4 ? 2e-3 : 2e-5));
@@ -707,7 +709,7 @@ static void test_batch_errors(void **st) {
     const int64_t m = 16, n = 32, len = m * n;
     mu_orth_config_t c = cfg(MU_ORTH_NS5, 5);
     float *X = calloc(NB * len, sizeof *X), *out = malloc(NB * len * sizeof *out);
-    float *work = malloc(mu_orth_batch_workspace_floats(NB, m, n, &c) * sizeof *work);
+    float *work = malloc((mu_orth_batch_workspace_floats(NB, m, n, &c) + 1) * sizeof *work);
     const float *in[NB];
     float *o[NB];
     for (int i = 0; i < NB; i++) in[i] = X + i * len, o[i] = out + i * len;
@@ -728,6 +730,8 @@ static void test_batch_errors(void **st) {
     assert_int_equal(mu_orth_batch(ctx(), &c, NB, in, m, n, o, work), MU_EINVAL);
     c.steps = 5;
     assert_int_equal(mu_orth_batch(ctx(), &c, NB, in, m, n, o, work), MU_OK);
+    /* any float-aligned workspace will do (the item norms are doubles: aligned inside) */
+    assert_int_equal(mu_orth_batch(ctx(), &c, NB, in, m, n, o, work + 1), MU_OK);
     free(X), free(out), free(work);
 }
 

@@ -87,8 +87,8 @@ int mu_optim_step(mu_optim_t *o, float lr_factor) {
     MU_REQUIRE(o, "mu_optim_step: optimizer is NULL");
     MU_REQUIRE(isfinite(lr_factor) && lr_factor >= 0, "mu_optim_step: lr_factor = %g: must be finite and >= 0",
                (double)lr_factor);
-    mu_tctx_t ctx = {.t = o->steps + 1, .lr_factor = lr_factor, .scratch = o->scratch, .scratch_floats = o->scratch_floats,
-                     .gemm = o->gemm};
+    mu_tctx_t ctx = {.t = o->steps + 1, .lr_factor = lr_factor, .scratch = o->scratch,
+                     .scratch_floats = o->scratch_floats, .gemm = o->gemm};
     ctx.lookahead = o->lookahead_step == o->steps + 1;
     if (o->probe_on) {  // diagnostics: links record into the probe during this step
         mu_probe_clear(o->probe);

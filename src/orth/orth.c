@@ -48,8 +48,9 @@ int mu_orth_kind_parse(const char *s, mu_orth_kind_t *out) {
     return mu_set_error(MU_EINVAL, "orth kind '%s' unknown: expected ns5, pe, cubic, quintic or exact", s);
 }
 
-/* floats ahead of the iterates: one double per item, 64-byte aligned */
-static size_t norms_floats(int64_t nb) { return ((size_t)nb * 2 + 15) & ~(size_t)15; }
+/* floats ahead of the iterates: one double per item (+ 2 floats to align them to 8 bytes
+ * in any float workspace), rounded up to 16 so the iterates keep the workspace's alignment */
+static size_t norms_floats(int64_t nb) { return ((size_t)nb * 2 + 2 + 15) & ~(size_t)15; }
 
 size_t mu_orth_batch_workspace_floats(int64_t nb, int64_t m, int64_t n, const mu_orth_config_t *c) {
     if (nb <= 0 || m <= 0 || n <= 0 || !c) return 0;
@@ -134,7 +135,7 @@ static void copy_scaled(const float *src, size_t len, double scale, float *dst) 
 static int orth_items(mu_gemm_ctx_t *g, const mu_orth_config_t *c, int64_t nb, const float *const *X, int64_t m,
                       int64_t n, float *const *out, float *work) {
     const size_t len = (size_t)m * (size_t)n;
-    double *ss = (double *)work; /* ‖X_i‖²_F, all checked before any output is written */
+    double *ss = (double *)(((uintptr_t)work + 7) & ~(uintptr_t)7); /* ‖X_i‖²_F, all checked first */
     float *ws = work + norms_floats(nb);
     for (int64_t i = 0; i < nb; i++) {
         ss[i] = sum_squares(X[i], len);

@@ -91,7 +91,8 @@ static int gram_of_rows(mu_gemm_ctx_t *g, const mu_orth_config_t *c, int64_t nb,
                         const float *X, const uint16_t *Xh, float *A) {
     const int64_t rc = r * cc, rr = r * r;
     if (c->use_syrk && !Xh) {
-        for (int64_t i = 0; i < nb; i++) MU_TRY(mu_gemm_syrk(g, 0, r, cc, 1.0f, X + i * rc, cc, 0.0f, A + i * rr, r, c->prec));
+        for (int64_t i = 0; i < nb; i++)
+            MU_TRY(mu_gemm_syrk(g, 0, r, cc, 1.0f, X + i * rc, cc, 0.0f, A + i * rr, r, c->prec));
         return MU_OK;
     }
     mu_gemm_desc_t d = bdesc(c, nb, 0, 1, r, r, cc, 1.0f, 0.0f, rc, rc, rr);
@@ -190,7 +191,8 @@ static int sym_square(mu_gemm_ctx_t *g, const mu_orth_config_t *c, int64_t nb, i
                       float beta, float *C) {
     const int64_t rr = r * r;
     if (c->use_syrk) {
-        for (int64_t i = 0; i < nb; i++) MU_TRY(mu_gemm_syrk(g, 0, r, r, alpha, S + i * rr, r, beta, C + i * rr, r, c->prec));
+        for (int64_t i = 0; i < nb; i++)
+            MU_TRY(mu_gemm_syrk(g, 0, r, r, alpha, S + i * rr, r, beta, C + i * rr, r, c->prec));
         return MU_OK;
     }
     mu_gemm_desc_t d = bdesc(c, nb, 0, 0, r, r, r, alpha, beta, rr, rr, rr);
