@@ -2,7 +2,8 @@
  * slope, seed bootstrap; +inf and missing runs) against hand-computed numbers, and
  * `muon sweep` end to end on a generated corpus: run directories, summary files, skipping
  * finished runs, resuming an interrupted one, diverged/failed runs, usage errors, and
- * bit-identical results for --jobs 1 and --jobs 2 at equal per-run threads (needs MUON_BIN). */
+ * bit-identical results for --jobs 1 and --jobs 2 at equal per-run threads, and `muon report
+ * transfer` on hand-written sweeps of exact parabolas (the CLI parts need MUON_BIN). */
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -635,6 +636,95 @@ static void test_cli_sweep_usage_errors(void **s) {
     assert_false(exists("v"));
 }
 
+/* A finished run written by hand: point.json (axes and values) and result.json (the loss). */
+static void fake_run(const char *sweep, const char *group, int width, int seed, int log2_lr, double loss) {
+    char p[700], name[200], grp[64] = "";
+    if (group) snprintf(grp, sizeof grp, "optim=%s,", group);
+    snprintf(name, sizeof name, "d-model=%d,%sseed=%d,lr=%.10g", width, grp, seed, exp2(log2_lr));
+    snprintf(p, sizeof p, "%s/%s", dir, sweep);
+    mkdir(p, 0755);
+    snprintf(p, sizeof p, "%s/%s/runs", dir, sweep);
+    mkdir(p, 0755);
+    snprintf(p, sizeof p, "%s/%s/runs/%s", dir, sweep, name);
+    assert_int_equal(mkdir(p, 0755), 0);
+    snprintf(p, sizeof p, "%s/%s/runs/%s/point.json", dir, sweep, name);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"axes\": [[\"d-model\"], %s[\"seed\"], [\"lr\"]], \"point\": {\"d-model\": \"%d\", ",
+            group ? "[\"optim\"], " : "", width);
+    if (group) fprintf(f, "\"optim\": \"%s\", ", group);
+    fprintf(f, "\"seed\": \"%d\", \"lr\": \"%.10g\"}}\n", seed, exp2(log2_lr));
+    fclose(f);
+    snprintf(p, sizeof p, "%s/%s/runs/%s/result.json", dir, sweep, name);
+    f = fopen(p, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"status\": \"done\", \"val_loss\": %.17g, \"exit\": 0}\n", loss);
+    fclose(f);
+}
+
+/* Exact parabolas in log2 lr with the vertex v0 + slope·log2(width/64), on the grid
+ * 2^-9 .. 2^-3: the report must find those vertices, their drift and slope. */
+static void fake_sweep(const char *sweep, const char *group, int n_seeds, double v0, double slope) {
+    for (int w = 64; w <= 256; w *= 2)
+        for (int seed = 1; seed <= n_seeds; seed++)
+            for (int x = -9; x <= -3; x++) {
+                double v = v0 + slope * log2(w / 64.0);
+                fake_run(sweep, group, w, seed, x, 0.3 * (x - v) * (x - v) + 2.0 + 0.01 * seed);
+            }
+}
+
+static void test_cli_report_transfer(void **s) {
+    NEED_BIN();
+    static char out[65536];
+    fake_sweep("ta", "muon", 2, -5.0, -0.5);   /* optima -5, -5.5, -6 */
+    fake_sweep("ta", "adamw", 1, -7.0, 0.25);  /* -7, -6.75, -6.5 */
+    fake_sweep("tb", NULL, 1, -4.6, 1.0);      /* -4.6, -3.6, and -2.6 past the grid: edge at -3 */
+    int rc = run("report transfer ta tb --out t.svg", out, sizeof out);
+    if (rc != 0) fail_msg("exit %d:\n%s", rc, out);
+    static const char *rows[] = {
+        "| ta: optim=muon | 64-256 | 2 | -5.00, -5.50, -6.00 | 1.00 | -0.500 [-0.500, -0.500] |",
+        "| ta: optim=adamw | 64-256 | 1 | -7.00, -6.75, -6.50 | 0.50 | 0.250 (no interval: one seed) |",
+        "| tb | 64-256 | 1 | -4.60, -3.60, -3.00 (edge) | 1.60 | 0.800 (no interval: one seed) |",
+    };
+    for (int i = 0; i < 3; i++)
+        if (!strstr(out, rows[i])) fail_msg("no row '%s' in:\n%s", rows[i], out);
+    char *svg = slurp("t.svg");
+    assert_non_null(svg);
+    assert_non_null(strstr(svg, ">ta: optim=muon</text>"));
+    assert_non_null(strstr(svg, ">tb</text>"));
+    assert_non_null(strstr(svg, ">perfect transfer</text>"));
+    free(svg);
+    assert_false(exists("ta/summary.md")); /* a report writes nothing into the sweeps */
+    assert_false(exists("tb/summary.csv"));
+    /* a base width no curve has: each is drawn relative to its smallest width, and says so */
+    assert_int_equal(run("report transfer tb --base-width 100 --out t2.svg", out, sizeof out), 0);
+    assert_non_null(strstr(out, "note: tb has no optimum at width 100; drawn relative to width 64"));
+    assert_int_equal(run("report transfer tb --absolute --out t3.svg", out, sizeof out), 0);
+    svg = slurp("t3.svg");
+    assert_non_null(svg);
+    assert_null(strstr(svg, "perfect transfer"));
+    free(svg);
+    struct {
+        const char *args;
+        int code;
+        const char *needle;
+    } cases[] = {
+        {"report transfer", 2, "no run directory given"},
+        {"report transfer nowhere", 1, "cannot read the run directories"},
+        {"report transfer tb --base-width 0", 2, "must be a positive width"},
+        {"report transfer tb --boot -1", 2, "must be >= 0"},
+        {"report transfer tb --lr-key no-such", 1, "no finished run has a d-model and an no-such"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        rc = run(cases[i].args, out, sizeof out);
+        if (rc != cases[i].code || !strstr(out, cases[i].needle))
+            fail_msg("muon %s: exit %d (want %d), output lacks '%s':\n%s", cases[i].args, rc, cases[i].code,
+                     cases[i].needle, out);
+    }
+    assert_int_equal(run("report transfer --help", out, sizeof out), 0);
+    assert_non_null(strstr(out, "usage: muon report transfer"));
+}
+
 int main(int argc, char **argv) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parabola_vertex_exact),
@@ -652,6 +742,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_cli_sweep_jobs_bit_identical),
         cmocka_unit_test(test_cli_sweep_interrupt_and_resume),
         cmocka_unit_test(test_cli_sweep_usage_errors),
+        cmocka_unit_test(test_cli_report_transfer),
     };
     if (argc > 1) cmocka_set_test_filter(argv[1]);
     return cmocka_run_group_tests_name(__FILE__, tests, setup, NULL);

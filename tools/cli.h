@@ -18,8 +18,10 @@ int cmd_export(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_coordcheck(int argc, char **argv);
 
-/* `muon report spectral` (report_spectral.c), dispatched by cmd_report. */
+/* `muon report spectral` (report_spectral.c) and `muon report transfer` (report_transfer.c),
+ * dispatched by cmd_report. */
 int cmd_report_spectral(int argc, char **argv);
+int cmd_report_transfer(int argc, char **argv);
 /* Flags and RUN_DIR... of `muon report WHAT` (cmd_report.c): returns -1 to go on, else the exit
  * code (2 usage error, 0 after --help). */
 int cli_report_args(const char *what, const opt_t *opts, size_t n_opts, int argc, char **argv, const char *usage,

@@ -1,5 +1,6 @@
 /* cmd_report.c — `muon report curves RUN_DIR...`: loss curves of finished or running runs
- * as one SVG, read from each run's metrics.jsonl (files only, never a live run). */
+ * as one SVG, read from each run's metrics.jsonl (files only, never a live run); dispatches
+ * `report spectral` and `report transfer`. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,11 +105,13 @@ static int curves(int argc, char **argv) {
 int cmd_report(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         printf("usage: muon report <what> [options]\n\n  curves     loss curves of run directories as SVG\n"
-               "  spectral   r_W and r_dW of every hidden matrix vs step (runs with --diag-every)\n");
+               "  spectral   r_W and r_dW of every hidden matrix vs step (runs with --diag-every)\n"
+               "  transfer   optimal LR vs width of several sweeps: drift, slope, one figure\n");
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "curves")) return curves(argc - 1, argv + 1);
     if (!strcmp(argv[1], "spectral")) return cmd_report_spectral(argc - 1, argv + 1);
-    fprintf(stderr, "muon report: unknown report '%s' (known: curves, spectral)\n", argv[1]);
+    if (!strcmp(argv[1], "transfer")) return cmd_report_transfer(argc - 1, argv + 1);
+    fprintf(stderr, "muon report: unknown report '%s' (known: curves, spectral, transfer)\n", argv[1]);
     return 2;
 }

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "muon/report.h"
+
 /* key = value pairs of a resolved config (config.txt). An "opt = G.T.K=V" line becomes the
  * pair ("opt.G.T.K", "V"), so `--opt` hyperparameters are keys like any other. */
 typedef struct {
@@ -45,6 +47,23 @@ void run_info_read(const char *dir, run_info_t *out);
 /* Write RUN_DIR/result.json atomically from r (state DONE, DIVERGED or FAILED). */
 int run_result_write(const char *dir, const run_info_t *r);
 
+/* One group's optima, as the summary computed them (muon report transfer draws these). */
+#define SWEEP_MAX_WIDTHS 32
+typedef struct {
+    char group[256];                 /* the group's label ("" = the sweep has no other axes) */
+    int n;                           /* widths (ascending; at most SWEEP_MAX_WIDTHS are kept) */
+    double width[SWEEP_MAX_WIDTHS];
+    double log2_lr[SWEEP_MAX_WIDTHS]; /* refined log2 η* (NaN: no finite loss at that width) */
+    int edge[SWEEP_MAX_WIDTHS];      /* 1: the optimum is on the grid edge (a bound) */
+    int seeds[SWEEP_MAX_WIDTHS];     /* seeds with a result at that width */
+    mu_transfer_t t;                 /* drift, slope and its interval */
+} sweep_optima_t;
+
+typedef struct {
+    sweep_optima_t *items; /* cap entries; the summary appends one per group */
+    int cap, n;
+} sweep_collect_t;
+
 typedef struct {
     const char *dir;       /* the sweep directory (runs in DIR/runs/) */
     const char *width_key; /* "d-model" */
@@ -52,11 +71,13 @@ typedef struct {
     const char *seed_key;  /* "seed" */
     int32_t n_boot;        /* bootstrap resamples (1000) */
     uint64_t boot_seed;
+    int no_files;          /* 1: read only, write no summary.* files */
+    sweep_collect_t *collect; /* NULL, or receives every group's optima */
 } sweep_summary_opts_t;
 
-/* Read every DIR/runs/<name>, write DIR/summary.csv, DIR/summary.md and DIR/summary.svg, and
- * print the tables to out. MU_OK, or an error (mu_last_error) when nothing could be read or
- * a file could not be written. */
+/* Read every DIR/runs/<name>, write DIR/summary.csv, DIR/summary.md and DIR/summary.svg
+ * (unless no_files), and print the tables to out (may be NULL). MU_OK, or an error
+ * (mu_last_error) when nothing could be read or a file could not be written. */
 int sweep_summary(const sweep_summary_opts_t *o, FILE *out);
 
 #endif

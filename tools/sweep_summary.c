@@ -222,9 +222,27 @@ static void print_lr(FILE *f, double v) {
     else fprintf(f, "%.4g", v);
 }
 
+/* The optima of a group into o->collect (when there is room). */
+static void collect(const sweep_summary_opts_t *o, const char *label, const gwidth_t *gw,
+                    const mu_lr_optimum_t *opt, int nw, const mu_transfer_t *t) {
+    sweep_collect_t *c = o->collect;
+    if (!c || c->n >= c->cap) return;
+    sweep_optima_t *r = &c->items[c->n++];
+    memset(r, 0, sizeof *r);
+    snprintf(r->group, sizeof r->group, "%s", label);
+    r->n = nw < SWEEP_MAX_WIDTHS ? nw : SWEEP_MAX_WIDTHS;
+    for (int i = 0; i < r->n; i++) {
+        r->width[i] = gw[i].width;
+        r->log2_lr[i] = opt[i].index >= 0 ? opt[i].log2_lr : NAN;
+        r->edge[i] = opt[i].index >= 0 && opt[i].edge;
+        r->seeds[i] = gw[i].n_seeds;
+    }
+    r->t = *t;
+}
+
 /* One group's table, drift, slope and SVG panel (series appended to se, n_se counting). */
-static int analyze_group(srun_t **g, int n, const sweep_summary_opts_t *o, FILE *out, mu_plot_series_t *se,
-                         char *owned, int *n_se, double *xy, int *n_xy) {
+static int analyze_group(srun_t **g, int n, const char *label, const sweep_summary_opts_t *o, FILE *out,
+                         mu_plot_series_t *se, char *owned, int *n_se, double *xy, int *n_xy) {
     double *ws = malloc(sizeof(double) * (size_t)n);
     gwidth_t *gw = calloc((size_t)n, sizeof *gw);
     mu_transfer_width_t *tw = calloc((size_t)n, sizeof *tw);
@@ -276,6 +294,7 @@ static int analyze_group(srun_t **g, int n, const sweep_summary_opts_t *o, FILE 
     }
     mu_transfer_t t;
     if (rc == MU_OK) rc = mu_transfer_analyze(tw, nw, o->n_boot, o->boot_seed, opt, &t);
+    if (rc == MU_OK) collect(o, label, gw, opt, nw, &t);
     if (rc == MU_OK) {
         fprintf(out, "| %s | seeds | LRs | best grid %s | seed-mean loss | %s* | log2 %s* | note |\n", o->width_key,
                 o->lr_key, o->lr_key, o->lr_key);
@@ -374,7 +393,7 @@ int sweep_summary(const sweep_summary_opts_t *o, FILE *out) {
     if (rc == MU_OK && n == 0) rc = mu_set_error(MU_EINVAL, "%s: no run directories", runs_dir);
     int counts[5] = {0};
     for (int i = 0; i < n; i++) counts[runs[i].info.state]++;
-    if (rc == MU_OK) {
+    if (rc == MU_OK && !o->no_files) {
         snprintf(p, sizeof p, "%s/summary.csv", o->dir);
         rc = write_csv(p, runs, n, o);
     }
@@ -421,7 +440,7 @@ int sweep_summary(const sweep_summary_opts_t *o, FILE *out) {
             continue;
         }
         int se0 = n_se;
-        rc = analyze_group(g, ng, o, f, se, owned, &n_se, xy, &n_xy);
+        rc = analyze_group(g, ng, runs[i].group, o, f, se, owned, &n_se, xy, &n_xy);
         mu_plot_panel_t *pn = &panels[n_panels++];
         *pn = mu_plot_panel_default();
         pn->title = label;
@@ -439,11 +458,11 @@ int sweep_summary(const sweep_summary_opts_t *o, FILE *out) {
         fprintf(f, "note: %d finished runs lack a positive numeric %s or %s in config.txt and are left out\n",
                 n_unusable, o->width_key, o->lr_key);
     if (f) fclose(f);
-    if (rc == MU_OK) {
+    if (rc == MU_OK && !o->no_files) {
         snprintf(p, sizeof p, "%s/summary.md", o->dir);
         rc = mu_file_write_atomic(p, md, md_len);
     }
-    if (rc == MU_OK && n_panels > 0) {
+    if (rc == MU_OK && n_panels > 0 && !o->no_files) {
         char title[256];
         snprintf(title, sizeof title, "val loss vs %s per %s (dashed: optimum)", o->lr_key, o->width_key);
         mu_plot_figure_t fig = {.title = title, .panels = panels, .n_panels = n_panels, .cols = n_panels < 2 ? 1 : 2,
