@@ -814,11 +814,13 @@ static void test_spectral_norm(void **st) {
         if (it == 1) first = sigma;
     }
     print_message("power: σ_max %.5f, 1 iter %.5f, 40 iters %.5f\n", smax, first, sigma);
-    assert_true(sigma >= 0.99 * smax);
-    /* determinism and warm start: 8 more iterations from the kept v stay within 1% */
+    /* gap σ₂/σ₁ ≈ 1.82/2.83: the Rayleigh quotient's error falls as 0.41^k, so 40 iterations
+     * are at fp32 round-off */
+    assert_close(sigma, smax, 0, 1e-5);
+    /* warm start: 8 more iterations from the kept v stay there */
     float s2;
     assert_int_equal(mu_spectral_norm(X, m, n, 8, v, tmp, &s2), 0);
-    assert_true(s2 >= 0.99 * smax && s2 <= smax * (1 + 1e-5));
+    assert_close(s2, smax, 0, 1e-5);
     /* spec matrix (close top singular values) */
     specmat_t s = spec_matrix(256, 128, 1e3, 128, 132);
     float *v2 = calloc(128, sizeof *v2);
