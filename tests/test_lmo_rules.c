@@ -596,31 +596,59 @@ static void test_gluon_estimation_logged(void **st) {
     reg_free(&r);
 }
 
-/* est = use: from the second pair on the step takes t = D/(L0 + L1·D) (1/L1 when L0 = 0) with the
- * fitted constants (read back from the state), D = Σ|M|/n; s_prev = lr·t. */
+/* est = use, window 4 over 7 pairs (the ring wraps): every pair by hand in double from the fed
+ * gradients (sign oracle, n = d_in = 4: ‖X‖_* = Σ|X|/4), x_k = ‖G_{k+1}‖_*,
+ * y_k = ‖G_{k+1} − G_k‖_* / s_k with s_k = lr·t_k from the hand-computed previous step, the last 4
+ * pairs oldest first through mu_hinge_fit -> (L0h, L1h); the state's L0, L1 must equal them. The
+ * step takes t = 1/1.3 (the preset's L1) until 2 pairs exist, then t = D/(L0h + L1h·D) (1/L1h when
+ * L0h = 0), D = Σ|G|/4 (momentum 0: D = G), and W <- W − lr·t·sign(G)/4. */
 static void test_gluon_estimation_used(void **st) {
     (void)st;
+    enum { N = 24, WIN = 4, T = 8 };
     reg_t r = {0};
     mu_param_t *hd = reg_add(&r, "lm_head", MU_ROLE_HEAD, 2, 6, 4);
     mu_optim_config_t c = cfg_of("gluon");
     c.momentum = 0.0f;
     const char *hp[] = {"head.lmo.est=use", "head.lmo.window=4", NULL};
     mu_optim_t *o = open_opt("gluon", &c, hp, &r, NULL);
-    const float *s = link_state(o, 0, "lmo", 24 + 5 + 8);
-    for (int t = 1; t <= 6; t++) {
-        fill(hd->grad, 24, 120 + (uint64_t)t, t % 2 ? 1.0f : 2.0f);
-        float W0[24];
+    const float *s = link_state(o, 0, "lmo", N + 5 + 2 * WIN);
+    const double lr = 0.5;
+    const float scale[T] = {1.0f, 1.0f, 1.2f, 1.5f, 2.0f, 2.5f, 3.0f, 4.0f};  // spread x so L0 > 0 can fit
+    double xs[T], ys[T], Gp[N], s_prev = 0.0;  // all pairs so far, the previous G and step length
+    int np = 0, fitted_l0 = 0;
+    for (int t = 1; t <= T; t++) {
+        fill(hd->grad, N, 120 + (uint64_t)t, scale[t - 1]);
+        double D = 0.0;  // ‖G‖_* = Σ|G|/n
+        for (int i = 0; i < N; i++) D += fabs((double)hd->grad[i]) / 4.0;
+        if (t > 1) {  // the pair of this step: y = ‖G − G_prev‖_* / s_prev
+            double d = 0.0;
+            for (int i = 0; i < N; i++) d += fabs((double)hd->grad[i] - Gp[i]) / 4.0;
+            xs[np] = D, ys[np] = d / s_prev, np++;
+        }
+        for (int i = 0; i < N; i++) Gp[i] = hd->grad[i];
+        // the last `window` pairs, oldest first, fitted at the default q = 0.9
+        const int nw = np < WIN ? np : WIN;
+        float wx[WIN], wy[WIN];
+        for (int k = 0; k < nw; k++) wx[k] = (float)xs[np - nw + k], wy[k] = (float)ys[np - nw + k];
+        double L0h = 0.0, L1h = 0.0;
+        if (nw > 0) mu_hinge_fit(wx, wy, nw, 0.9, &L0h, &L1h);
+        const double tt = nw < 2 ? 1.0 / 1.3 : L0h == 0.0 ? 1.0 / L1h : D / (L0h + L1h * D);
+        fitted_l0 += nw >= 2 && L0h > 0.0;
+        fprintf(stderr, "t=%d nw=%d L0=%g L1=%g D=%g tt=%g\n", t, nw, L0h, L1h, D, tt);
+        float W0[N];
         memcpy(W0, hd->data, sizeof W0);
-        assert_int_equal(mu_optim_step(o, 0.5f), 0);
-        double D = 0;
-        for (int i = 0; i < 24; i++) D += fabs(hd->grad[i]) / 4;
-        const double L0 = s[27], L1 = s[28];
-        const double tt = t <= 2 ? 1.0 / 1.3 : L0 == 0 ? 1.0 / L1 : D / (L0 + L1 * D);
-        assert_true(s[25] == (float)(t - 1 < 4 ? t - 1 : 4));  // pairs so far (window 4)
-        assert_close(s[24], 0.5 * tt, 0, 1e-6);
-        for (int i = 0; i < 24; i++) assert_close(hd->data[i], W0[i] - 0.5 * tt * sgn(hd->grad[i]) / 4.0, 1e-7, 1e-5);
+        assert_int_equal(mu_optim_step(o, (float)lr), 0);
+        assert_true(s[N + 1] == (float)nw);                  // pairs kept
+        assert_true(s[N + 2] == (float)(np % WIN));          // next ring slot
+        if (nw > 0) {
+            assert_close(s[N + 3], L0h, 1e-5 * L1h * D, 1e-5);  // L0 (atol at the fit's scale: L0h may be 0)
+            assert_close(s[N + 4], L1h, 0, 1e-5);
+        }
+        assert_close(s[N], lr * tt, 0, 1e-5);  // s_prev = lr·t
+        for (int i = 0; i < N; i++) assert_close(hd->data[i], W0[i] - lr * tt * sgn(hd->grad[i]) / 4.0, 1e-7, 1e-5);
+        s_prev = lr * tt;
     }
-    assert_true(s[28] > 0.0f);
+    assert_true(fitted_l0 > 0);  // the D/(L0 + L1·D) branch was exercised
     mu_optim_free(o);
     reg_free(&r);
 }

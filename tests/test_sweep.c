@@ -585,14 +585,27 @@ static void test_cli_sweep_interrupt_and_resume(void **s) {
     free(res);
 }
 
+/* `muon ARGS` exits with code and prints needle on a line that starts with prefix. */
+typedef struct {
+    const char *args;
+    int code;
+    const char *needle;
+} cli_case_t;
+
+static void check_cases(const cli_case_t *cases, size_t n, const char *prefix) {
+    static char out[65536];
+    for (size_t i = 0; i < n; i++) {
+        int rc = run(cases[i].args, out, sizeof out);
+        if (rc != cases[i].code || !strstr(out, cases[i].needle) || !strstr(out, prefix))
+            fail_msg("muon %s: exit %d (want %d), output lacks '%s' or '%s':\n%s", cases[i].args, rc, cases[i].code,
+                     cases[i].needle, prefix, out);
+    }
+}
+
 static void test_cli_sweep_usage_errors(void **s) {
     NEED_BIN();
     static char out[65536];
-    struct {
-        const char *args;
-        int code;
-        const char *needle;
-    } cases[] = {
+    static const cli_case_t cases[] = {
         {"sweep --grid lr=1,2", 2, "--out DIR is required"},
         {"sweep --out u", 2, "no --grid axis"},
         {"sweep --out u --grid lr", 2, "expected KEY=V1,V2"},
@@ -614,13 +627,7 @@ static void test_cli_sweep_usage_errors(void **s) {
         {"sweep --out u --grid lr=1,2 --no-such 3", 2, "unknown option"},
         {"sweep --out nowhere --summary-only", 1, "cannot read the run directories"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        int rc = run(cases[i].args, out, sizeof out);
-        if (rc != cases[i].code || !strstr(out, cases[i].needle))
-            fail_msg("muon %s: exit %d (want %d), output lacks '%s':\n%s", cases[i].args, rc, cases[i].code,
-                     cases[i].needle, out);
-        assert_non_null(strstr(out, "muon sweep: "));
-    }
+    check_cases(cases, sizeof cases / sizeof cases[0], "muon sweep: ");
     assert_int_equal(run("sweep --help", out, sizeof out), 0);
     assert_non_null(strstr(out, "usage: muon sweep"));
     /* the grid syntaxes, seen through --dry-run (nothing runs, nothing is written) */
@@ -704,23 +711,14 @@ static void test_cli_report_transfer(void **s) {
     assert_non_null(svg);
     assert_null(strstr(svg, "perfect transfer"));
     free(svg);
-    struct {
-        const char *args;
-        int code;
-        const char *needle;
-    } cases[] = {
+    static const cli_case_t cases[] = {
         {"report transfer", 2, "no run directory given"},
         {"report transfer nowhere", 1, "cannot read the run directories"},
         {"report transfer tb --base-width 0", 2, "must be a positive width"},
         {"report transfer tb --boot -1", 2, "must be >= 0"},
-        {"report transfer tb --lr-key no-such", 1, "no finished run has a d-model and an no-such"},
+        {"report transfer tb --lr-key no-such", 1, "no finished run has both d-model and no-such"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        rc = run(cases[i].args, out, sizeof out);
-        if (rc != cases[i].code || !strstr(out, cases[i].needle))
-            fail_msg("muon %s: exit %d (want %d), output lacks '%s':\n%s", cases[i].args, rc, cases[i].code,
-                     cases[i].needle, out);
-    }
+    check_cases(cases, sizeof cases / sizeof cases[0], "muon report transfer: ");
     assert_int_equal(run("report transfer --help", out, sizeof out), 0);
     assert_non_null(strstr(out, "usage: muon report transfer"));
 }

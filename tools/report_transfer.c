@@ -94,7 +94,7 @@ int cmd_report_transfer(int argc, char **argv) {
                                    .n_boot = n_boot, .boot_seed = 1, .no_files = 1, .collect = &col};
         if (sweep_summary(&so, NULL) != MU_OK) return cli_fail("report transfer", -1);
         if (col.n == n0) {
-            fprintf(stderr, "muon report transfer: %s: no finished run has a %s and an %s to analyse\n", dirs[d], wkey,
+            fprintf(stderr, "muon report transfer: %s: no finished run has both %s and %s to analyse\n", dirs[d], wkey,
                     lrkey);
             return 1;
         }
