@@ -680,6 +680,39 @@ static void fake_sweep(const char *sweep, const char *group, int n_seeds, double
             }
 }
 
+/* The time estimate of a resumed sweep: finished runs of widths 64 (10 s) and 128 (40 s) give
+ * the exponent 2, so 256 and 512 are predicted at 160 s and 640 s: 800 s at one job. */
+static void test_cli_sweep_estimate(void **s) {
+    NEED_BIN();
+    static char out[65536];
+    const double wall[2] = {10, 40};
+    for (int i = 0; i < 2; i++) {
+        char p[700];
+        snprintf(p, sizeof p, "%s/est", dir);
+        mkdir(p, 0755);
+        snprintf(p, sizeof p, "%s/est/runs", dir);
+        mkdir(p, 0755);
+        snprintf(p, sizeof p, "%s/est/runs/d-model=%d,lr=0.0078125", dir, 64 << i);
+        assert_int_equal(mkdir(p, 0755), 0);
+        strcat(p, "/result.json");
+        FILE *f = fopen(p, "w");
+        assert_non_null(f);
+        fprintf(f, "{\"status\": \"done\", \"val_loss\": 2.5, \"wall_s\": %g, \"exit\": 0}\n", wall[i]);
+        fclose(f);
+    }
+    const char *cmd = "sweep --out est --grid d-model=64,128,256,512 --grid lr=2^-7 --threads 1 --dry-run -- "
+                      "--data corpus.txt";
+    assert_int_equal(run(cmd, out, sizeof out), 0);
+    if (!strstr(out, "2 finished, 0 to resume, 2 to run; 1 at a time, 1 threads each (about 13m20s, from the "
+                     "finished runs' times)"))
+        fail_msg("no estimate of 800 s:\n%s", out);
+    assert_int_equal(run("sweep --out est --grid d-model=64,128,256,512 --grid lr=2^-7 --dry-run --jobs 2 "
+                         "--threads 2 -- --data corpus.txt",
+                         out, sizeof out),
+                     0);
+    if (!strstr(out, "(about 6m40s, from")) fail_msg("no estimate of 400 s at 2 jobs:\n%s", out);
+}
+
 static void test_cli_report_transfer(void **s) {
     NEED_BIN();
     static char out[65536];
@@ -740,6 +773,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_cli_sweep_jobs_bit_identical),
         cmocka_unit_test(test_cli_sweep_interrupt_and_resume),
         cmocka_unit_test(test_cli_sweep_usage_errors),
+        cmocka_unit_test(test_cli_sweep_estimate),
         cmocka_unit_test(test_cli_report_transfer),
     };
     if (argc > 1) cmocka_set_test_filter(argv[1]);

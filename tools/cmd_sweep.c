@@ -482,7 +482,56 @@ typedef struct {
     char dir[4400];
     char **args;      /* fresh `muon train` argv (exe first, NULL-terminated) */
     int *idx;         /* value index per axis */
+    double width;     /* the width key's value (NaN: not a grid axis) */
 } point_t;
+
+/* ---- ETA: runs of different widths cost very different times ---- */
+
+typedef struct {
+    double width, wall_s;
+} timing_t;
+
+/* Mean wall time of the finished runs of width w (NaN: none). */
+static double mean_wall(const timing_t *tm, int n, double w) {
+    double sum = 0;
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (tm[i].width == w) sum += tm[i].wall_s, k++;
+    return k ? sum / k : NAN;
+}
+
+/* Predicted wall time of a run of width w from the finished runs tm[0..n): the mean of those
+ * of width w; for a width none finished, the mean t0 of the nearest finished width w0 (in log
+ * width) × (w/w0)^e, e measured between w0 and the next nearest finished width (clamped to
+ * [0, 3]: small models are overhead-bound) or 2 (the hidden matrices' FLOPs at fixed depth and
+ * tokens) when only one width finished; without widths, the mean of all. */
+static double predict_wall(const timing_t *tm, int n, double w) {
+    double near = NAN, second = NAN, all = 0;
+    for (int i = 0; i < n; i++) all += tm[i].wall_s;
+    for (int i = 0; i < n && !isnan(w); i++) {
+        const double wi = tm[i].width;
+        if (isnan(wi) || wi == near || wi == second) continue;
+        if (isnan(near) || fabs(log2(wi / w)) < fabs(log2(near / w))) second = near, near = wi;
+        else if (isnan(second) || fabs(log2(wi / w)) < fabs(log2(second / w))) second = wi;
+    }
+    if (isnan(near)) return all / n;
+    const double t0 = mean_wall(tm, n, near);
+    double e = 2;
+    if (!isnan(second)) e = fmin(3, fmax(0, log(t0 / mean_wall(tm, n, second)) / log(near / second)));
+    return t0 * pow(w / near, e);
+}
+
+/* Seconds until the queued runs q[0..nq) and the running ones finish, `jobs` at a time (a
+ * running run counts what is left of its prediction); NaN when no run has finished yet. */
+static double eta_s(const timing_t *tm, int n_tm, const point_t *pts, const job_t *q, int nq, const job_t *run,
+                    int n_run, int jobs) {
+    if (n_tm == 0) return NAN;
+    double left = 0, now = mu_time_s();
+    for (int i = 0; i < nq; i++) left += predict_wall(tm, n_tm, pts[q[i].point].width);
+    for (int i = 0; i < n_run; i++)
+        left += fmax(0, predict_wall(tm, n_tm, pts[run[i].point].width) - (now - run[i].t0));
+    return left / jobs;
+}
 
 /* ---- the command ---- */
 
@@ -621,9 +670,10 @@ static int sweep(int argc, char **argv, int n_extra, char **extra) {
     point_t *pts = calloc((size_t)n_pts, sizeof *pts);
     int *idx_all = calloc((size_t)n_pts * (size_t)n_ax, sizeof *idx_all);
     job_t *queue = calloc((size_t)n_pts * 2 + 1, sizeof *queue), *running = calloc((size_t)jobs, sizeof *running);
+    timing_t *tm = calloc((size_t)n_pts * 2 + 1, sizeof *tm); /* wall times of finished runs */
     if (!pts || !keep((char *)pts) || !idx_all || !keep((char *)idx_all) || !queue || !keep((char *)queue) ||
-        !running || !keep((char *)running)) {
-        free(idx_all), free(queue), free(running);
+        !running || !keep((char *)running) || !tm || !keep((char *)tm)) {
+        free(idx_all), free(queue), free(running), free(tm);
         return cli_fail("sweep", mu_set_error(MU_ENOMEM, "out of memory"));
     }
     char *s_per_run = sfmt("%d", (int)per_run);
@@ -633,6 +683,11 @@ static int sweep(int argc, char **argv, int n_extra, char **extra) {
         for (int a = n_ax - 1, r = (int)p; a >= 0; a--) pt->idx[a] = r % ax[a].n_vals, r /= ax[a].n_vals;
         point_name(ax, n_ax, pt->idx, pt->name, sizeof pt->name);
         snprintf(pt->dir, sizeof pt->dir, "%s/runs/%s", out, pt->name);
+        pt->width = NAN;
+        for (int a = 0; a < n_ax; a++)
+            for (int k = 0; k < ax[a].n_keys; k++)
+                if (!strcmp(ax[a].keys[k], wkey)) pt->width = strtod(ax[a].vals[pt->idx[a] * ax[a].n_keys + k], NULL);
+        if (!(pt->width > 0) || !isfinite(pt->width)) pt->width = NAN; /* not a usable width */
         int n_args = 0, cap = 12 + n_extra + set.n + MAX_AXES * MAX_ZIP;
         pt->args = calloc((size_t)cap, sizeof *pt->args);
         if (!pt->args || !keep((char *)pt->args)) return cli_fail("sweep", mu_set_error(MU_ENOMEM, "out of memory"));
@@ -660,11 +715,12 @@ static int sweep(int argc, char **argv, int n_extra, char **extra) {
     }
 
     /* what is on disk: finished runs are skipped, the rest queued (resume when possible) */
-    int n_queue = 0, n_finished = 0, n_resume = 0, n_other_flags = 0;
+    int n_queue = 0, n_finished = 0, n_resume = 0, n_other_flags = 0, n_tm = 0;
     for (long p = 0; p < n_pts; p++) {
         run_info_t ri;
         run_info_read(pts[p].dir, &ri);
         const char *what;
+        if (ri.state == RUN_DONE && ri.wall_s > 0) tm[n_tm++] = (timing_t){pts[p].width, ri.wall_s};
         if (ri.state == RUN_DONE || ri.state == RUN_DIVERGED) {
             n_finished++;
             if (!same_args(pts[p].dir, pts[p].args)) n_other_flags++;
@@ -676,9 +732,16 @@ static int sweep(int argc, char **argv, int n_extra, char **extra) {
         }
         if (dry_run) printf("%-8s %s\n", what, pts[p].name);
     }
+    char est[96] = "";
+    const double est_s = eta_s(tm, n_tm, pts, queue, n_queue, NULL, 0, jobs);
+    if (n_queue > 0 && !isnan(est_s)) {
+        char d[32];
+        fmt_duration(est_s, d, sizeof d);
+        snprintf(est, sizeof est, " (about %s, from the finished runs' times)", d);
+    }
     if (dry_run) {
-        printf("%ld points: %d finished, %d to resume, %d to run; %d at a time, %d threads each\n", n_pts, n_finished,
-               n_resume, n_queue - n_resume, (int)jobs, (int)per_run);
+        printf("%ld points: %d finished, %d to resume, %d to run; %d at a time, %d threads each%s\n", n_pts,
+               n_finished, n_resume, n_queue - n_resume, (int)jobs, (int)per_run, est);
         if (n_queue > 0) {
             printf("first command:");
             for (int i = 0; pts[queue[0].point].args[i]; i++) printf(" %s", i ? pts[queue[0].point].args[i] : "muon");
@@ -691,9 +754,9 @@ static int sweep(int argc, char **argv, int n_extra, char **extra) {
     if (mu_mkdir_p(runs_dir) != MU_OK) return cli_fail("sweep", -1);
     fprintf(stderr,
             "muon sweep: %ld runs: %d finished (skipped), %d to resume, %d to run; %d at a time with %d thread%s "
-            "each (--threads %d in all; %d CPUs)\n",
+            "each (--threads %d in all; %d CPUs)%s\n",
             n_pts, n_finished, n_resume, n_queue - n_resume, (int)jobs, (int)per_run, per_run == 1 ? "" : "s",
-            (int)total, (int)cpus);
+            (int)total, (int)cpus, est);
     if (n_other_flags)
         fprintf(stderr, "muon sweep: note: %d finished runs were made with other `muon train` flags than this "
                         "command gives (kept; delete a run directory to redo it)\n",
@@ -736,7 +799,6 @@ static int sweep(int argc, char **argv, int n_extra, char **extra) {
     n_signals = 0;
     int n_run = 0, next = 0, forwarded = 0, k_done = 0, n_total = n_queue;
     int c_done = 0, c_div = 0, c_fail = 0, c_int = 0;
-    double wall_sum = 0;
     rc = 0;
     for (;;) {
         if (n_signals > forwarded) { /* first signal: runs checkpoint and stop; second: kill */
@@ -821,12 +883,12 @@ static int sweep(int argc, char **argv, int n_extra, char **extra) {
         if (ri.state != RUN_INCOMPLETE && run_result_write(pt->dir, &ri) != MU_OK)
             fprintf(stderr, "muon sweep: %s: %s\n", pt->name, mu_last_error());
         k_done++;
-        wall_sum += wall;
+        if (ri.state == RUN_DONE) tm[n_tm++] = (timing_t){pt->width, wall};
         char eta[64] = "";
-        int left = n_total - k_done;
-        if (left > 0 && !n_signals) {
+        const double left = eta_s(tm, n_tm, pts, queue + next, n_queue - next, running, n_run, jobs);
+        if (n_total - k_done > 0 && !n_signals && !isnan(left)) {
             char d[32];
-            fmt_duration(wall_sum / k_done * left / jobs, d, sizeof d);
+            fmt_duration(left, d, sizeof d);
             snprintf(eta, sizeof eta, ", ETA %s", d);
         }
         fprintf(stderr, "[%d/%d] %s ... %s (%.1f s%s)\n", k_done, n_total, pt->name, line, wall, eta);
