@@ -101,6 +101,9 @@ int cmd_report_transfer(int argc, char **argv) {
         for (int k = n0; k < col.n; k++) owner[k] = d;
     }
 
+    if (col.dropped)
+        printf("note: %d curve(s) left out or cut (at most %d curves of %d widths each)\n", col.dropped, MAX_CURVES,
+               SWEEP_MAX_WIDTHS);
     char labels[MAX_CURVES][520];
     printf("| sweep | widths | seeds | log2 %s* per width | drift (grid steps) | slope, 90%% interval |\n", lrkey);
     printf("|---|---|---|---|---|---|\n");

@@ -62,6 +62,7 @@ typedef struct {
 typedef struct {
     sweep_optima_t *items; /* cap entries; the summary appends one per group */
     int cap, n;
+    int dropped;           /* groups that found no room, or widths past SWEEP_MAX_WIDTHS */
 } sweep_collect_t;
 
 typedef struct {

@@ -226,7 +226,9 @@ static void print_lr(FILE *f, double v) {
 static void collect(const sweep_summary_opts_t *o, const char *label, const gwidth_t *gw,
                     const mu_lr_optimum_t *opt, int nw, const mu_transfer_t *t) {
     sweep_collect_t *c = o->collect;
-    if (!c || c->n >= c->cap) return;
+    if (!c) return;
+    if (c->n >= c->cap || nw > SWEEP_MAX_WIDTHS) c->dropped++;
+    if (c->n >= c->cap) return;
     sweep_optima_t *r = &c->items[c->n++];
     memset(r, 0, sizeof *r);
     snprintf(r->group, sizeof r->group, "%s", label);
