@@ -736,6 +736,10 @@ static void test_cli_report_transfer(void **s) {
     free(svg);
     assert_false(exists("ta/summary.md")); /* a report writes nothing into the sweeps */
     assert_false(exists("tb/summary.csv"));
+    /* the sweep's own summary adds each seed's optima and slope (groups with two seeds or more) */
+    assert_int_equal(run("sweep --out ta --summary-only", out, sizeof out), 0);
+    assert_int_equal(count(out, "| seed | log2 lr* per d-model | slope |"), 1);
+    assert_non_null(strstr(out, "| 1 | -5.000, -5.500, -6.000 | -0.500 |\n| 2 | -5.000, -5.500, -6.000 | -0.500 |"));
     /* a base width no curve has: each is drawn relative to its smallest width, and says so */
     assert_int_equal(run("report transfer tb --base-width 100 --out t2.svg", out, sizeof out), 0);
     assert_non_null(strstr(out, "note: tb has no optimum at width 100; drawn relative to width 64"));

@@ -214,7 +214,8 @@ static int distinct(double *v, int n) {
 typedef struct {
     double width;
     int n_lr, n_seeds;
-    double *lr, *log2_lr, *loss, *mean;
+    double *lr, *log2_lr, *loss, *mean; /* loss: n_seeds rows of n_lr */
+    const char **seed;                  /* the seed of each loss row */
 } gwidth_t;
 
 static void print_lr(FILE *f, double v) {
@@ -240,6 +241,50 @@ static void collect(const sweep_summary_opts_t *o, const char *label, const gwid
         r->seeds[i] = gw[i].n_seeds;
     }
     r->t = *t;
+}
+
+/* Each seed's own optimum per width and its slope: how much of the seed-mean drift one seed
+ * moves (printed when the group has two seeds or more). */
+static int per_seed_table(const gwidth_t *gw, int nw, const sweep_summary_opts_t *o, FILE *out) {
+    const char **names = calloc((size_t)nw * 64 + 1, sizeof *names);
+    double *x = malloc(sizeof(double) * (size_t)nw + 1), *y = malloc(sizeof(double) * (size_t)nw + 1);
+    if (!names || !x || !y) {
+        free(names), free(x), free(y);
+        return mu_set_error(MU_ENOMEM, "out of memory");
+    }
+    int ns = 0; /* the group's seeds in order of first appearance */
+    for (int wi = 0; wi < nw; wi++)
+        for (int s = 0; s < gw[wi].n_seeds && ns < nw * 64; s++) {
+            int k = 0;
+            while (k < ns && strcmp(names[k], gw[wi].seed[s])) k++;
+            if (k == ns) names[ns++] = gw[wi].seed[s];
+        }
+    if (ns >= 2) {
+        fprintf(out, "per %s (its own optimum per %s, from its runs alone; e = edge of the grid):\n\n", o->seed_key,
+                o->width_key);
+        fprintf(out, "| %s | log2 %s* per %s | slope |\n|---|---|---:|\n", o->seed_key, o->lr_key, o->width_key);
+    }
+    for (int k = 0; k < ns && ns >= 2; k++) {
+        int np = 0;
+        fprintf(out, "| %s | ", names[k]);
+        for (int wi = 0; wi < nw; wi++) {
+            const gwidth_t *w = &gw[wi];
+            int s = 0;
+            while (s < w->n_seeds && strcmp(w->seed[s], names[k])) s++;
+            mu_lr_optimum_t p = {.index = -1};
+            if (s < w->n_seeds && mu_lr_optimum(w->log2_lr, w->loss + (size_t)s * w->n_lr, w->n_lr, &p) != MU_OK)
+                p.index = -1, mu_clear_error();
+            if (p.index < 0) fprintf(out, "%s-", wi ? ", " : "");
+            else fprintf(out, "%s%.3f%s", wi ? ", " : "", p.log2_lr, p.edge ? "e" : "");
+            if (p.index >= 0) x[np] = log2(w->width), y[np++] = p.log2_lr;
+        }
+        double sl;
+        if (np >= 2 && mu_lsq_slope(x, y, np, &sl) == MU_OK) fprintf(out, " | %.3f |\n", sl);
+        else fputs(" | - |\n", out), mu_clear_error();
+    }
+    if (ns >= 2) fputc('\n', out);
+    free(names), free(x), free(y);
+    return MU_OK;
 }
 
 /* One group's table, drift, slope and SVG panel (series appended to se, n_se counting). */
@@ -276,7 +321,9 @@ static int analyze_group(srun_t **g, int n, const char *label, const sweep_summa
         w->n_lr = distinct(w->lr, w->n_lr);
         for (int j = 0; j < w->n_lr; j++) w->log2_lr[j] = log2(w->lr[j]);
         w->loss = malloc(sizeof(double) * (size_t)w->n_seeds * (size_t)w->n_lr);
-        if (!w->loss) {
+        w->seed = malloc(sizeof *w->seed * (size_t)w->n_seeds);
+        if (w->seed) memcpy(w->seed, seeds, sizeof *w->seed * (size_t)w->n_seeds);
+        if (!w->loss || !w->seed) {
             rc = mu_set_error(MU_ENOMEM, "out of memory");
             break;
         }
@@ -337,6 +384,7 @@ static int analyze_group(srun_t **g, int n, const char *label, const sweep_summa
         }
         if (n_dup) fprintf(out, "note: %d runs repeat a (width, lr, seed) cell already counted\n", n_dup);
         fputc('\n', out);
+        rc = per_seed_table(gw, nw, o, out);
         /* SVG: one curve per width (seed means), a dashed vertical line at each optimum */
         double ylo = INFINITY, yhi = -INFINITY;
         for (int wi = 0; wi < nw; wi++)
@@ -359,7 +407,8 @@ static int analyze_group(srun_t **g, int n, const char *label, const sweep_summa
             se[(*n_se)++] = (mu_plot_series_t){.x = x, .y = y, .n = 2, .dashed = 1, .color = colors[wi % 10]};
         }
     }
-    for (int wi = 0; wi < nw; wi++) free(gw[wi].lr), free(gw[wi].log2_lr), free(gw[wi].loss), free(gw[wi].mean);
+    for (int wi = 0; wi < nw; wi++)
+        free(gw[wi].lr), free(gw[wi].log2_lr), free(gw[wi].loss), free(gw[wi].mean), free(gw[wi].seed);
     free(ws), free(gw), free(tw), free(opt), free(seeds);
     return rc;
 }
