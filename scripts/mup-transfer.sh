@@ -3,6 +3,7 @@
 #   scripts/mup-transfer.sh [OUT_DIR] [STUDY...]     (resumable: finished runs are skipped)
 # Studies: mup-muonpp, sp-adamw, mup-adamw, mup-muon. WIDTHS, SEEDS override the axes
 # (defaults: the protocol's 64..512 and seeds 1,2,3), JOBS runs at a time (1 thread each).
+# Ends with `muon report transfer` over the studies in OUT_DIR (OUT_DIR/mup-transfer-optima.svg).
 # Base-width optima from a one-seed pilot at width 128 (docs/results/mup-transfer.md):
 # μP+AdamW 2^-10, SP+AdamW 2^-8, μP+Muon++ matrix LR 2^-5; the Muon-type presets' AdamW
 # groups are held at μP+AdamW's base optimum 2^-10 (declared as aux-lr in every run).
@@ -30,3 +31,7 @@ for s in $STUDIES; do
     *) echo "mup-transfer: unknown study $s" >&2; exit 2 ;;
   esac
 done
+# the comparison of every study present in OUT: one table and mup-transfer-optima.svg
+dirs=()
+for s in mup-muonpp mup-muon mup-adamw sp-adamw; do [ -d "$OUT/$s/runs" ] && dirs+=("$OUT/$s"); done
+if [ ${#dirs[@]} -gt 0 ]; then "$MUON" report transfer "${dirs[@]}" --out "$OUT/mup-transfer-optima.svg"; fi

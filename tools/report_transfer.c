@@ -144,6 +144,14 @@ int cmd_report_transfer(int argc, char **argv) {
     p.ylabel = ylabel;
     p.xscale = MU_AXIS_LOG2;
     p.xmin = xlo / 1.19, p.xmax = xhi * 1.19; /* a quarter octave of room on both sides */
+    /* headroom above the data for the legend box (16 px a line + 12 px, of a 368 px high plot
+     * area), so no point hides under it */
+    double ylo = absolute ? INFINITY : 0, yhi = absolute ? -INFINITY : 0;
+    for (int k = 0; k < col.n; k++)
+        for (int i = 0; i < curves[k].n; i++)
+            if (isfinite(ys[k][i])) ylo = fmin(ylo, ys[k][i]), yhi = fmax(yhi, ys[k][i]);
+    const double room = (16.0 * n_se + 12) / 368;
+    if (yhi > ylo && room < 0.6) p.ymax = yhi + (yhi - ylo) * room / (1 - room);
     p.series = se;
     p.n_series = n_se;
     mu_plot_figure_t f = {.title = title ? title : ttl, .panels = &p, .n_panels = 1, .panel_w = 720, .panel_h = 440};
