@@ -118,6 +118,19 @@ static void link_close(link_t *l) {
     free(l->U);
 }
 
+/* A COSMOS link of the given rank (the state and scratch sized for it). */
+static void cosmos_open(link_t *l, mu_param_t *p, mu_gemm_ctx_t *g, int rank) {
+    link_open(l, &mu_tr_subspace_cosmos, p, g);
+    mu_tstep_t s = l->s;
+    assert_int_equal(mu_tstep_set(&s, "rank", (float)rank, "test"), 0);
+    link_close(l);
+    l->s = s;
+    l->state = calloc(mu_tr_subspace_cosmos.state_size(&s, p), sizeof(float));
+    l->scratch = calloc(mu_tr_subspace_cosmos.scratch_size(&s, p), sizeof(float));
+    l->U = calloc((size_t)p->numel, sizeof(float));
+    l->ctx.scratch = l->scratch;
+}
+
 /* Conda by hand in double for one view (m×n), k = min(m, n), from the momentum M and gradient G:
  *   refresh: P from the thin SVD M = P_L Σ P_Rᵀ (m >= n: P = P_R; m < n: P = P_L), else P kept
  *   g̃ = proj(G), m̃ = proj(M)   (m >= n: X·P; m < n: Pᵀ·X);  v <- b2·v + (1-b2)·g̃²
@@ -234,15 +247,7 @@ static void test_cosmos_orthonormal(void **st) {
     const int64_t m = 20, n = 16, k = 5;
     mu_param_t p = make_param("h", m, n);
     link_t l;
-    link_open(&l, &mu_tr_subspace_cosmos, &p, g);
-    mu_tstep_t s = l.s;
-    assert_int_equal(mu_tstep_set(&s, "rank", (float)k, "test"), 0);
-    link_close(&l);
-    l.s = s;
-    l.state = calloc(mu_tr_subspace_cosmos.state_size(&s, &p), sizeof(float));
-    l.scratch = calloc(mu_tr_subspace_cosmos.scratch_size(&s, &p), sizeof(float));
-    l.U = calloc((size_t)p.numel, sizeof(float));
-    l.ctx.scratch = l.scratch;
+    cosmos_open(&l, &p, g, k);
     float *M = calloc((size_t)p.numel, sizeof(float));
     for (int t = 1; t <= 6; t++) {
         fill(p.grad, p.numel, 40 + (uint64_t)t);
@@ -328,15 +333,7 @@ static void test_cosmos_by_hand(void **st) {
     mu_gemm_ctx_t *g = gemm_ctx();
     mu_param_t p = make_param("h", Mr, Nc);
     link_t l;
-    link_open(&l, &mu_tr_subspace_cosmos, &p, g);
-    mu_tstep_t s = l.s;
-    assert_int_equal(mu_tstep_set(&s, "rank", (float)K, "test"), 0);
-    link_close(&l);
-    l.s = s;
-    l.state = calloc(mu_tr_subspace_cosmos.state_size(&s, &p), sizeof(float));
-    l.scratch = calloc(mu_tr_subspace_cosmos.scratch_size(&s, &p), sizeof(float));
-    l.U = calloc((size_t)p.numel, sizeof(float));
-    l.ctx.scratch = l.scratch;
+    cosmos_open(&l, &p, g, K);
     float M[Mr * Nc] = {0};
     double P[Nc * K], S[K * K], V[Mr * K] = {0}, G[Mr * Nc], Gh[Mr * Nc], GP[Mr * K], HP[Mr * K], Y[Mr * K];
     double A[Mr * Nc], R[Mr * Nc], B[Mr * Nc], HPP[Mr * Nc], Pt[Nc * K], J[K * K], T1[K * K];
