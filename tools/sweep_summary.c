@@ -246,7 +246,9 @@ static void collect(const sweep_summary_opts_t *o, const char *label, const gwid
 /* Each seed's own optimum per width and its slope: how much of the seed-mean drift one seed
  * moves (printed when the group has two seeds or more). */
 static int per_seed_table(const gwidth_t *gw, int nw, const sweep_summary_opts_t *o, FILE *out) {
-    const char **names = calloc((size_t)nw * 64 + 1, sizeof *names);
+    int cap = 0; /* the group's seeds are at most all widths' seeds together */
+    for (int wi = 0; wi < nw; wi++) cap += gw[wi].n_seeds;
+    const char **names = calloc((size_t)cap + 1, sizeof *names);
     double *x = malloc(sizeof(double) * (size_t)nw + 1), *y = malloc(sizeof(double) * (size_t)nw + 1);
     if (!names || !x || !y) {
         free(names), free(x), free(y);
@@ -254,7 +256,7 @@ static int per_seed_table(const gwidth_t *gw, int nw, const sweep_summary_opts_t
     }
     int ns = 0; /* the group's seeds in order of first appearance */
     for (int wi = 0; wi < nw; wi++)
-        for (int s = 0; s < gw[wi].n_seeds && ns < nw * 64; s++) {
+        for (int s = 0; s < gw[wi].n_seeds; s++) {
             int k = 0;
             while (k < ns && strcmp(names[k], gw[wi].seed[s])) k++;
             if (k == ns) names[ns++] = gw[wi].seed[s];
