@@ -557,22 +557,38 @@ static long long plan_max_batch(const mu_gemm_ctx_t *g) {
     return most;
 }
 
-/* muon, muonpp and namo with the same-shape views orthogonalized as batches give the weights of the
- * one-by-one path (to round-off: batched products may sum in another order), also when the
- * window holds a single member at a time; the batched run really batched (its plan has
- * products of batch 6 = the six 8×8 attention views), the other did not. */
+/* muon, muonpp, namo (orth link) and scion, scion-unconstrained, gluon (spectral lmo link)
+ * with the same-shape views orthogonalized as batches give the weights of the one-by-one path
+ * (to round-off: batched products may sum in another order), also when the window holds a
+ * single member at a time; the batched run really batched (its plan has products of batch 6 =
+ * the six 8×8 attention views), the other did not. gluon with l0 > 0 reads the rule's copies
+ * of D; with est=use (state per step) the lmo link never batches. */
 static void test_orth_batch_step(void **st) {
     (void)st;
-    const char *presets[] = {"muon", "muonpp", "namo"}; /* namo: a capture before orth, its consumer after */
-    for (int pi = 0; pi < 3; pi++) {
+    static const struct {
+        const char *preset, *off, *extra; /* extra: an hparam of every variant, or NULL */
+        long long most;                   /* the batched run's largest product batch */
+    } cases[] = {
+        {"muon", "matrix.orth.batch=0", NULL, 6},
+        {"muonpp", "matrix.orth.batch=0", NULL, 6},
+        {"namo", "matrix.orth.batch=0", NULL, 6}, /* a capture before orth, its consumer after */
+        {"scion", "hidden.lmo.batch=0", NULL, 6},
+        {"scion-unconstrained", "hidden.lmo.batch=0", NULL, 6},
+        {"gluon", "hidden.lmo.batch=0", "*.lmo.l0=0.5", 6}, /* t = D/(l0 + l1·D) needs D's copy */
+        {"gluon", "hidden.lmo.batch=0", "*.lmo.est=use", 1},
+    };
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         reg_t r[3] = {0};
         mu_optim_t *o[3];
         mu_gemm_ctx_t *g[3];
-        const char *off[] = {"matrix.orth.batch=0"};
         for (int v = 0; v < 3; v++) {
             reg_two_layers(&r[v]);
-            mu_optim_config_t c = cfg_of(presets[pi]);
-            if (v == 1) c.hparams = off, c.n_hparams = 1;
+            mu_optim_config_t c = cfg_of(cases[ci].preset);
+            const char *hp[2];
+            int nh = 0;
+            if (cases[ci].extra) hp[nh++] = cases[ci].extra;
+            if (v == 1) hp[nh++] = cases[ci].off;
+            c.hparams = hp, c.n_hparams = nh;
             assert_int_equal(mu_gemm_ctx_init(&g[v], MU_ENGINE_ONEDNN), MU_OK);
             assert_int_equal(mu_optim_init(&o[v], &c, r[v].p, r[v].n, g[v]), MU_OK);
         }
@@ -582,15 +598,15 @@ static void test_orth_batch_step(void **st) {
                 reg_grads(&r[v], t, 9);
                 assert_int_equal(mu_optim_step(o[v], 1.0f), MU_OK);
             }
-        assert_int_equal(plan_max_batch(g[0]), 6);
-        assert_int_equal(plan_max_batch(g[1]), 1);                                    /* one by one */
-        assert_int_equal(plan_max_batch(g[2]), 3);                                    /* one qkv at a time */
+        assert_int_equal(plan_max_batch(g[0]), cases[ci].most);
+        assert_int_equal(plan_max_batch(g[1]), 1);                               /* one by one */
+        assert_int_equal(plan_max_batch(g[2]), cases[ci].most > 1 ? 3 : 1); /* one qkv at a time */
         for (int v = 0; v < 3; v += 2)
             for (int32_t i = 0; i < r[1].n; i++)
                 for (int64_t j = 0; j < r[1].p[i].numel; j++) {
                     double a = r[v].p[i].data[j], b = r[1].p[i].data[j];
                     if (fabs(a - b) > 1e-6 + 1e-5 * fabs(b)) {
-                        print_error("%s variant %d: '%s'[%lld] %.9g vs one by one %.9g\n", presets[pi], v,
+                        print_error("%s variant %d: '%s'[%lld] %.9g vs one by one %.9g\n", cases[ci].preset, v,
                                     r[1].p[i].name, (long long)j, a, b);
                         fail();
                     }

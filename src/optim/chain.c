@@ -135,7 +135,9 @@ int32_t mu_chain_group_link(const mu_tstep_t *links, int32_t n) {
 int32_t mu_chain_batch_link(const mu_tstep_t *links, int32_t n) {
     if (mu_chain_group_link(links, n) >= 0) return -1; /* two-pass chains run member by member */
     for (int32_t i = 0; i < n; i++)
-        if (links[i].tr->update_batch && !mu_chain_fused(links, n, i)) return i;
+        if (links[i].tr->update_batch && !mu_chain_fused(links, n, i) &&
+            (!links[i].tr->batchable || links[i].tr->batchable(&links[i])))
+            return i;
     return -1;
 }
 

@@ -26,13 +26,14 @@
  * a rule (2·numel with est).
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "base/util.h"
 #include "muon/orth.h"
 #include "optim/lmo.h"
 
-enum { K_KIND = 0, K_RHO, K_LAYOUT, K_TIED_RHO, K_SPLIT, K_ORTH, K_L0, K_L1, K_INIT, K_EST, K_Q, K_WINDOW };
+enum { K_KIND = 0, K_RHO, K_LAYOUT, K_TIED_RHO, K_SPLIT, K_ORTH, K_L0, K_L1, K_INIT, K_EST, K_Q, K_WINDOW, K_BATCH };
 enum { EST_OFF = 0, EST_LOG = 1, EST_USE = 2 };
 enum { E_SPREV = 0, E_PAIRS, E_NEXT, E_L0, E_L1, E_HEAD };  // estimator scalars after G_prev
 
@@ -53,6 +54,7 @@ static const mu_hp_desc_t keys[] = {
      .names = est_names},
     {.key = "q", .type = MU_HP_FLOAT, .def = 0.9f, .lo = 0.5f, .hi = 1.0f, .hi_open = 1, .quiet_default = 1},
     {.key = "window", .type = MU_HP_INT, .def = 32.0f, .lo = 2.0f, .hi = 256.0f, .structural = 1, .quiet_default = 1},
+    {.key = "batch", .type = MU_HP_INT, .def = 8.0f, .lo = 0.0f, .hi = 64.0f, .quiet_default = 1},
 };
 
 static int est_mode(const mu_tstep_t *s) { return (int)s->hp[K_EST]; }
@@ -118,6 +120,20 @@ static int estimate(const mu_tstep_t *s, const mu_lmo_norm_t *nm, const mu_tctx_
     return MU_OK;
 }
 
+/* U <- rho·t·U once U holds lmo(D) (A: the copy of D under a rule); est: the step length. */
+static void lmo_finish(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, const float *A, float *state,
+                       const mu_param_t *p, double l0, double l1) {
+    const int64_t N = p->numel;
+    double t = 1.0;
+    if (l0 + l1 > 0) {
+        const double dual = mu_dot_f64(A, U, N);  // ⟨D, lmo(D)⟩
+        t = l0 == 0.0 ? 1.0 / l1 : dual / (l0 + l1 * dual);
+    }
+    const float a = (float)(radius(s, p) * t);
+    if (a != 1.0f) mu_vec_scale(U, N, a);
+    if (est_mode(s) != EST_OFF) state[N + E_SPREV] = ctx->lr * a;  // ‖W_{k+1} − W_k‖ in the norm: lr·rho·t
+}
+
 static int lmo_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float *state, mu_param_t *p) {
     const mu_lmo_norm_t nm = mu_lmo_norm_of(s);
     const int64_t N = p->numel;
@@ -127,15 +143,61 @@ static int lmo_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float
     if (est) MU_TRY(estimate(s, &nm, ctx, state, p, A, A + N, ws, &l0, &l1));
     if (copy) memcpy(A, U, sizeof(float) * (size_t)N);
     MU_TRY(mu_lmo_unit(&nm, ctx, U, p, ws));
-    double t = 1.0;
-    if (l0 + l1 > 0) {
-        const double dual = mu_dot_f64(A, U, N);  // ⟨D, lmo(D)⟩
-        t = l0 == 0.0 ? 1.0 / l1 : dual / (l0 + l1 * dual);
-    }
-    const float a = (float)(radius(s, p) * t);
-    if (a != 1.0f) mu_vec_scale(U, N, a);
-    if (est) state[N + E_SPREV] = ctx->lr * a;  // ‖W_{k+1} − W_k‖ in the norm: lr·rho·t
+    lmo_finish(s, ctx, U, A, state, p, l0, l1);
     return MU_OK;
+}
+
+/* Batched (stateless: est = off): a window of members whose oracle is spectral (Scion's and
+ * Gluon's hidden matrices) takes its polar factors through the shared views engine, same-shape
+ * views as one mu_orth_batch (orth_views.h); the shape factor, the rule and the radius per
+ * member as in lmo_update. Scratch: the copies of D under a rule (Σ numel), then the batch
+ * workspace. Any other member, too little scratch for the copies, or batch < 2: member by member
+ * through lmo_update. */
+static int lmo_batchable(const mu_tstep_t *s) { return est_mode(s) == EST_OFF; }
+
+/* Σ numel of the copies of D the rule keeps (0 without a rule), or SIZE_MAX when a member's
+ * oracle is not spectral (the window then runs member by member). */
+static size_t batch_copies(const mu_tstep_t *s, const mu_lmo_norm_t *nm, const mu_param_t *const *ps, int32_t n) {
+    size_t sum = 0;
+    for (int32_t j = 0; j < n; j++) {
+        if (ps[j]->ndim != 2 || !mu_lmo_is_spectral(mu_lmo_kind_for(nm, ps[j]))) return SIZE_MAX;
+        sum += (size_t)ps[j]->numel;
+    }
+    return keeps_copy(s) ? sum : 0;
+}
+
+static int lmo_update_batch(const mu_tstep_t *s, const mu_tctx_t *ctx, float *const *U, mu_param_t *const *ps,
+                            int32_t n) {
+    const mu_lmo_norm_t nm = mu_lmo_norm_of(s);
+    const size_t copies = batch_copies(s, &nm, (const mu_param_t *const *)ps, n);
+    size_t one = 0;  // the largest single view's workspace: what the one-by-one fallback needs
+    for (int32_t j = 0; copies != SIZE_MAX && j < n; j++) {
+        const size_t w = mu_lmo_ws_floats(&nm, ps[j]);
+        if (w > one) one = w;
+    }
+    if (copies == SIZE_MAX || copies + one > ctx->scratch_floats || s->hp[K_BATCH] < 2) {
+        for (int32_t j = 0; j < n; j++) MU_TRY(lmo_update(s, ctx, U[j], NULL, ps[j]));
+        return MU_OK;
+    }
+    float *A = ctx->scratch;
+    for (size_t j = 0, off = 0; copies && j < (size_t)n; off += (size_t)ps[j++]->numel)
+        memcpy(A + off, U[j], sizeof(float) * (size_t)ps[j]->numel);
+    const mu_orth_views_t ov = mu_lmo_views(&nm, ps[0], (int64_t)s->hp[K_BATCH]);
+    MU_TRY(mu_orth_views(&ov, ctx, U, ps, n, ctx->scratch + copies, ctx->scratch_floats - copies));
+    for (size_t j = 0, off = 0; j < (size_t)n; off += (size_t)ps[j++]->numel) {
+        const double a = mu_lmo_spectral_factor(&nm, ps[j]);
+        if (a != 1.0) mu_vec_scale(U[j], ps[j]->numel, (float)a);
+        lmo_finish(s, ctx, U[j], copies ? A + off : NULL, NULL, ps[j], s->hp[K_L0], s->hp[K_L1]);
+    }
+    return MU_OK;
+}
+
+static size_t lmo_batch_scratch(const mu_tstep_t *s, const mu_param_t *const *ps, int32_t n) {
+    const mu_lmo_norm_t nm = mu_lmo_norm_of(s);
+    const size_t copies = batch_copies(s, &nm, ps, n);
+    if (copies == SIZE_MAX) return 0;  // member by member: the per-member scratch serves
+    const mu_orth_views_t ov = mu_lmo_views(&nm, ps[0], (int64_t)s->hp[K_BATCH]);
+    return copies + mu_orth_views_scratch(&ov, ps, n);
 }
 
 /* Scion's boundary initialization (key init): W <- rho · lmo(W), exact polar factor. */
@@ -150,6 +212,7 @@ static int lmo_prime(const mu_tstep_t *s, const mu_tctx_t *ctx, mu_param_t *p) {
 }
 
 const mu_transform_t mu_tr_lmo = {
-    .name = "lmo", .keys = keys, .n_keys = 12, .state_size = lmo_state, .scratch_size = lmo_scratch,
-    .update = lmo_update, .check = lmo_check, .prime = lmo_prime,
+    .name = "lmo", .keys = keys, .n_keys = 13, .state_size = lmo_state, .scratch_size = lmo_scratch,
+    .update = lmo_update, .check = lmo_check, .prime = lmo_prime, .update_batch = lmo_update_batch,
+    .batch_scratch_size = lmo_batch_scratch, .batchable = lmo_batchable,
 };

@@ -16,7 +16,7 @@
 #ifndef MU_OPTIM_LMO_H
 #define MU_OPTIM_LMO_H
 
-#include "optim/transform.h"
+#include "optim/orth_views.h"
 
 enum { MU_LMO_SPECTRAL = 0, MU_LMO_SPECTRAL_MAX, MU_LMO_COLNORM, MU_LMO_ROWNORM, MU_LMO_SIGN, MU_LMO_BIAS_RMS };
 enum { MU_LMO_LINEAR = 0, MU_LMO_TABLE = 1 };
@@ -51,6 +51,14 @@ int mu_lmo_norm_equal(const mu_lmo_norm_t *a, const mu_lmo_norm_t *b);
 /* The oracle p gets under nm (a tied table with tied_head: sign on the linear view). */
 int mu_lmo_kind_for(const mu_lmo_norm_t *nm, const mu_param_t *p);
 int mu_lmo_layout_for(const mu_lmo_norm_t *nm, const mu_param_t *p);
+/* 1 for the spectral kinds (a polar factor per view), 0 for the vector oracles. */
+int mu_lmo_is_spectral(int kind);
+/* The views engine of a spectral oracle on p (its polar approximation and split), `batch`
+ * matrices per batched call: lmo.c batches a window's members with it. */
+mu_orth_views_t mu_lmo_views(const mu_lmo_norm_t *nm, const mu_param_t *p, int64_t batch);
+/* The spectral oracle's shape factor a in lmo(X) = a·orth(X) on p: sqrt(m/n), spectral_max
+ * sqrt(max(1, m/n)), (m, n) of the logical matrix's Linear view. */
+double mu_lmo_spectral_factor(const mu_lmo_norm_t *nm, const mu_param_t *p);
 /* Workspace floats of mu_lmo_unit on p (the polar workspace of the spectral kinds, else 0). */
 size_t mu_lmo_ws_floats(const mu_lmo_norm_t *nm, const mu_param_t *p);
 /* Init-time: the spectral kinds need a 2-D tensor that splits and a compute context. */

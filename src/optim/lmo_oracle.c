@@ -14,12 +14,10 @@
  * (p->tied) takes the head rule when the norm says so (tied_head): sign / d on the linear view.
  */
 #include <math.h>
-#include <stdio.h>
 
 #include "base/util.h"
 #include "muon/orth.h"
 #include "optim/lmo.h"
-#include "optim/probe.h"
 
 #define LMO_EPS 1e-8
 
@@ -55,7 +53,7 @@ int mu_lmo_layout_for(const mu_lmo_norm_t *nm, const mu_param_t *p) {
     return p->tied && nm->tied_head ? MU_LMO_LINEAR : nm->layout;
 }
 
-static int is_spectral(int kind) { return kind == MU_LMO_SPECTRAL || kind == MU_LMO_SPECTRAL_MAX; }
+int mu_lmo_is_spectral(int kind) { return kind == MU_LMO_SPECTRAL || kind == MU_LMO_SPECTRAL_MAX; }
 
 static mu_orth_config_t orth_config(const mu_lmo_norm_t *nm) {
     mu_orth_config_t oc = mu_orth_config_default();
@@ -63,8 +61,24 @@ static mu_orth_config_t orth_config(const mu_lmo_norm_t *nm) {
     return oc;
 }
 
+mu_orth_views_t mu_lmo_views(const mu_lmo_norm_t *nm, const mu_param_t *p, int64_t batch) {
+    mu_orth_views_t ov = {.oc = orth_config(nm), .split = nm->split, .batch = batch};
+    ov.who = mu_lmo_kind_for(nm, p) == MU_LMO_SPECTRAL_MAX ? "lmo(spectral_max)" : "lmo(spectral)";
+    return ov;
+}
+
+/* sqrt(m/n) (spectral) or sqrt(max(1, m/n)) (spectral_max) of the logical matrix in its Linear
+ * view (a table is stored transposed) */
+double mu_lmo_spectral_factor(const mu_lmo_norm_t *nm, const mu_param_t *p) {
+    int64_t lm, ln;
+    mu_param_views(p, nm->split, MU_VIEW_LOGICAL, &lm, &ln);
+    const int table = mu_lmo_layout_for(nm, p) == MU_LMO_TABLE;
+    const double m = (double)(table ? ln : lm), n = (double)(table ? lm : ln);
+    return mu_lmo_kind_for(nm, p) == MU_LMO_SPECTRAL ? sqrt(m / n) : sqrt(m / n > 1.0 ? m / n : 1.0);
+}
+
 size_t mu_lmo_ws_floats(const mu_lmo_norm_t *nm, const mu_param_t *p) {
-    if (!is_spectral(mu_lmo_kind_for(nm, p)) || p->ndim != 2) return 0;
+    if (!mu_lmo_is_spectral(mu_lmo_kind_for(nm, p)) || p->ndim != 2) return 0;
     int64_t r, c;
     mu_param_views(p, nm->split, MU_VIEW_ORTH, &r, &c);
     mu_orth_config_t oc = orth_config(nm);
@@ -72,7 +86,7 @@ size_t mu_lmo_ws_floats(const mu_lmo_norm_t *nm, const mu_param_t *p) {
 }
 
 int mu_lmo_check(const mu_lmo_norm_t *nm, const mu_param_t *p, const mu_gemm_ctx_t *gemm, const char *who) {
-    if (!is_spectral(mu_lmo_kind_for(nm, p))) return MU_OK;  // the vector oracles take any shape
+    if (!mu_lmo_is_spectral(mu_lmo_kind_for(nm, p))) return MU_OK;  // the vector oracles take any shape
     MU_TRY(mu_views_check(p, nm->split, who));
     if (!gemm)
         return mu_set_error(MU_EINVAL, "%s: the spectral LMO needs a compute context (mu_optim_init got gemm = NULL)",
@@ -100,24 +114,9 @@ int mu_lmo_unit(const mu_lmo_norm_t *nm, const mu_tctx_t *ctx, float *U, mu_para
     switch (kind) {
     case MU_LMO_SPECTRAL:
     case MU_LMO_SPECTRAL_MAX: {
-        int64_t r, c, lm, ln;
-        const int64_t nv = mu_param_views(p, nm->split, MU_VIEW_ORTH, &r, &c);
-        mu_orth_config_t oc = orth_config(nm);
-        for (int64_t v = 0; v < nv; v++) {
-            float *X = U + v * r * c;
-            int rc = mu_orth(ctx->gemm, &oc, X, r, c, X, ws);
-            if (rc < 0) {
-                char why[256];
-                snprintf(why, sizeof why, "%s", mu_last_error());
-                return mu_set_error(rc, "optim lmo(%s) on '%s' view %lld: %s", mu_lmo_kind_names[kind], p->name,
-                                    (long long)v, why);
-            }
-            if (ctx->probe) MU_TRY(mu_probe_orth(ctx->probe, ctx->gemm, p, v * r, X, r, c));  // diag steps only
-        }
-        // shape factor from the logical matrix in its Linear view (a table is transposed)
-        mu_param_views(p, nm->split, MU_VIEW_LOGICAL, &lm, &ln);
-        double m = (double)(table ? ln : lm), n = (double)(table ? lm : ln);
-        double a = kind == MU_LMO_SPECTRAL ? sqrt(m / n) : sqrt(m / n > 1.0 ? m / n : 1.0);
+        const mu_orth_views_t ov = mu_lmo_views(nm, p, 1);  // one member: its views one by one
+        MU_TRY(mu_orth_views(&ov, ctx, &U, &p, 1, ws, mu_lmo_ws_floats(nm, p)));
+        const double a = mu_lmo_spectral_factor(nm, p);
         if (a != 1.0) mu_vec_scale(U, N, (float)a);
         return MU_OK;
     }

@@ -10,19 +10,14 @@
  * prec = bf16 needs a CPU with bf16 products: checked at init, never a fallback.
  *
  * Batched (key batch = the most matrices per batch, default 8): the optimizer hands the link
- * a window of members (step.c) and the views of one shape — the 3·L attention (C, C) blocks,
- * the L MLP matrices — go through mu_orth_batch together, every product of the iteration once
- * for up to `batch` of them, in chunks that also fit the scratch the optimizer granted. Small
- * matrices are bound by per-product overhead; larger batches trade it for cache (8 was the
- * best of 4 / 8 / all on the bench models' shapes: BENCHMARKS.md). Results equal the one-by-
- * one path up to the summation order of batched products. batch = 0 or 1: one by one.
+ * a window of members (step.c) and their same-shape views go through mu_orth_batch together
+ * (orth_views.h), in chunks that also fit the scratch the optimizer granted. Small matrices are
+ * bound by per-product overhead; larger batches trade it for cache (8 was the best of 4 / 8 /
+ * all on the bench models' shapes: BENCHMARKS.md). batch = 0 or 1: one by one.
  */
-#include <stdio.h>
-
 #include "base/util.h"
 #include "muon/orth.h"
-#include "optim/probe.h"
-#include "optim/transform.h"
+#include "optim/orth_views.h"
 
 enum { K_KIND = 0, K_STEPS = 1, K_PREC = 2, K_SPLIT = 3, K_BATCH = 4 };
 
@@ -66,121 +61,30 @@ static int orth_check(const mu_tstep_t *s, const mu_param_t *p, const mu_gemm_ct
     return MU_OK;
 }
 
-/* Record an orth failure with the matrix it happened on. */
-static int orth_error(int rc, const mu_orth_config_t *oc, const mu_param_t *p, int64_t v, int64_t r, int64_t c) {
-    char why[256];
-    snprintf(why, sizeof why, "%s", mu_last_error());  // copy: set_error rewrites the message
-    return mu_set_error(rc, "optim orth(%s) on '%s' view %lld (%lld x %lld): %s", kind_names[oc->kind], p->name,
-                        (long long)v, (long long)r, (long long)c, why);
+/* The views engine (orth_views.h) for this link: its kind, split and batch size. */
+static mu_orth_views_t views_of(const mu_tstep_t *s, int64_t batch) {
+    static const char *const who[] = {"orth(ns5)", "orth(pe)", "orth(cubic)", "orth(quintic)", "orth(exact)"};
+    const mu_orth_config_t oc = orth_config(s);
+    mu_orth_views_t ov = {.oc = oc, .split = (int32_t)s->hp[K_SPLIT], .batch = batch, .who = who[oc.kind]};
+    return ov;
 }
 
 static int orth_update(const mu_tstep_t *s, const mu_tctx_t *ctx, float *U, float *state, mu_param_t *p) {
     (void)state;
-    int64_t r, c;
-    const int64_t nv = mu_param_views(p, (int32_t)s->hp[K_SPLIT], MU_VIEW_ORTH, &r, &c);
-    mu_orth_config_t oc = orth_config(s);
-    for (int64_t v = 0; v < nv; v++) {
-        float *X = U + v * r * c;
-        int rc = mu_orth(ctx->gemm, &oc, X, r, c, X, ctx->scratch);
-        if (rc < 0) return orth_error(rc, &oc, p, v, r, c);
-        if (ctx->probe) MU_TRY(mu_probe_orth(ctx->probe, ctx->gemm, p, v * r, X, r, c));  // diag steps only
-    }
-    return MU_OK;
-}
-
-/* A batch of k same-shape views, in place; then the diagnostics probe of each (diag steps). */
-#define MU_ORTH_CHUNK 64
-typedef struct {
-    const float *in[MU_ORTH_CHUNK];
-    float *out[MU_ORTH_CHUNK];
-    mu_param_t *p[MU_ORTH_CHUNK];
-    int64_t view[MU_ORTH_CHUNK];
-    int64_t k;
-} orth_chunk_t;
-
-static int orth_flush(const mu_tctx_t *ctx, const mu_orth_config_t *oc, orth_chunk_t *b, int64_t r, int64_t c) {
-    if (b->k == 0) return MU_OK;
-    int rc = mu_orth_batch(ctx->gemm, oc, b->k, b->in, r, c, b->out, ctx->scratch);
-    if (rc < 0) return orth_error(rc, oc, b->p[0], b->view[0], r, c);
-    for (int64_t i = 0; ctx->probe && i < b->k; i++)
-        MU_TRY(mu_probe_orth(ctx->probe, ctx->gemm, b->p[i], b->view[i] * r, b->out[i], r, c));
-    b->k = 0;
-    return MU_OK;
-}
-
-/* The views of members [j0, n) of shape (r, c), in member and view order, as batches of at
- * most cap items. */
-static int orth_shape_class(const mu_tstep_t *s, const mu_tctx_t *ctx, float *const *U, mu_param_t *const *ps,
-                            int32_t j0, int32_t n, int64_t r, int64_t c, int64_t cap) {
-    const int32_t split = (int32_t)s->hp[K_SPLIT];
-    const mu_orth_config_t oc = orth_config(s);
-    orth_chunk_t b;
-    b.k = 0;
-    for (int32_t j = j0; j < n; j++) {
-        int64_t rj, cj;
-        const int64_t nv = mu_param_views(ps[j], split, MU_VIEW_ORTH, &rj, &cj);
-        if (rj != r || cj != c) continue;
-        for (int64_t v = 0; v < nv; v++) {
-            b.in[b.k] = b.out[b.k] = U[j] + v * r * c;
-            b.p[b.k] = ps[j], b.view[b.k] = v;
-            if (++b.k == cap) MU_TRY(orth_flush(ctx, &oc, &b, r, c));
-        }
-    }
-    return orth_flush(ctx, &oc, &b, r, c);
-}
-
-/* Whether an earlier member of [0, j) has member j's view shape (its class is done). */
-static int shape_seen(const mu_tstep_t *s, mu_param_t *const *ps, int32_t j) {
-    const int32_t split = (int32_t)s->hp[K_SPLIT];
-    int64_t r, c, ri, ci;
-    mu_param_views(ps[j], split, MU_VIEW_ORTH, &r, &c);
-    for (int32_t i = 0; i < j; i++) {
-        mu_param_views(ps[i], split, MU_VIEW_ORTH, &ri, &ci);
-        if (ri == r && ci == c) return 1;
-    }
-    return 0;
+    const mu_orth_views_t ov = views_of(s, 1);  // one member: its views one by one
+    return mu_orth_views(&ov, ctx, &U, &p, 1, ctx->scratch, ctx->scratch_floats);
 }
 
 static int orth_update_batch(const mu_tstep_t *s, const mu_tctx_t *ctx, float *const *U, mu_param_t *const *ps,
                              int32_t n) {
-    mu_orth_config_t oc = orth_config(s);
-    for (int32_t j = 0; j < n; j++) {
-        int64_t r, c;
-        mu_param_views(ps[j], (int32_t)s->hp[K_SPLIT], MU_VIEW_ORTH, &r, &c);
-        /* items per batch: as many as the granted scratch holds (a batch of k needs at most
-         * k times one item's workspace) */
-        const size_t one = mu_orth_workspace_floats(r, c, &oc);
-        int64_t cap = (int64_t)(ctx->scratch_floats / (one ? one : 1));
-        if (cap > (int64_t)s->hp[K_BATCH]) cap = (int64_t)s->hp[K_BATCH];
-        if (cap < 2 || oc.kind == MU_ORTH_EXACT) {
-            MU_TRY(orth_update(s, ctx, U[j], NULL, ps[j]));
-            continue;
-        }
-        if (!shape_seen(s, ps, j)) MU_TRY(orth_shape_class(s, ctx, U, ps, j, n, r, c, cap));
-    }
-    return MU_OK;
+    const mu_orth_views_t ov = views_of(s, (int64_t)s->hp[K_BATCH]);
+    return mu_orth_views(&ov, ctx, U, ps, n, ctx->scratch, ctx->scratch_floats);
 }
 
 /* Scratch for every member's views at once: the largest shape class's batch workspace. */
 static size_t orth_batch_scratch(const mu_tstep_t *s, const mu_param_t *const *ps, int32_t n) {
-    const int32_t split = (int32_t)s->hp[K_SPLIT];
-    mu_orth_config_t oc = orth_config(s);
-    size_t most = 0;
-    for (int32_t j = 0; j < n; j++) {
-        if (ps[j]->ndim != 2) continue;
-        int64_t r, c, ri, ci, items = 0;
-        mu_param_views(ps[j], split, MU_VIEW_ORTH, &r, &c);
-        for (int32_t i = 0; i < n; i++) {
-            if (ps[i]->ndim != 2) continue;
-            const int64_t nv = mu_param_views(ps[i], split, MU_VIEW_ORTH, &ri, &ci);
-            if (ri == r && ci == c) items += nv;
-        }
-        if (items > (int64_t)s->hp[K_BATCH]) items = (int64_t)s->hp[K_BATCH];
-        if (items < 1) items = 1;
-        size_t w = mu_orth_batch_workspace_floats(items, r, c, &oc);
-        if (w > most) most = w;
-    }
-    return most;
+    const mu_orth_views_t ov = views_of(s, (int64_t)s->hp[K_BATCH]);
+    return mu_orth_views_scratch(&ov, ps, n);
 }
 
 const mu_transform_t mu_tr_orth = {

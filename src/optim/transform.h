@@ -117,7 +117,7 @@ typedef struct {
      * state when the caller runs mu_optim_lookahead. */
     int (*wants_lookahead)(const mu_tstep_t *s);
     void (*lookahead)(const mu_tstep_t *s, float *state, const mu_param_t *p);
-    /* Batched link (stateless): the work of `update` for n members at once, U[j] of ps[j].
+    /* Batched link (stateless, see batchable): the work of `update` for n members at once, U[j] of ps[j].
      * A chain holding one and no group link runs window by window (step.c): the links
      * before it member by member, this once for the window's members, the links after it
      * member by member — so orth runs the same-shape matrices of a step as one batch
@@ -126,6 +126,9 @@ typedef struct {
     int (*update_batch)(const mu_tstep_t *s, const mu_tctx_t *ctx, float *const *U, mu_param_t *const *ps,
                         int32_t n);
     size_t (*batch_scratch_size)(const mu_tstep_t *s, const mu_param_t *const *ps, int32_t n);
+    /* Whether this link's hyperparameters allow update_batch (NULL: always); a link whose
+     * update keeps state in some modes (lmo's est) batches only in the stateless ones. */
+    int (*batchable)(const mu_tstep_t *s);
 } mu_transform_t;
 
 struct mu_tstep {
