@@ -748,7 +748,18 @@ static void test_cli_report_transfer(void **s) {
     assert_non_null(svg);
     assert_null(strstr(svg, "perfect transfer"));
     free(svg);
+    /* --widths: the same curves over the widths 64 and 128 only (drift and slope over those) */
+    assert_int_equal(run("report transfer ta tb --widths 64,128 --out t4.svg", out, sizeof out), 0);
+    static const char *rows2[] = {
+        "| ta: optim=muon | 64-128 | 2 | -5.00, -5.50 | 0.50 | -0.500 [-0.500, -0.500] |",
+        "| tb | 64-128 | 1 | -4.60, -3.60 | 1.00 | 1.000 (no interval: one seed) |",
+    };
+    for (int i = 0; i < 2; i++)
+        if (!strstr(out, rows2[i])) fail_msg("no row '%s' in:\n%s", rows2[i], out);
     static const cli_case_t cases[] = {
+        {"report transfer tb --widths 64,,128", 2, "--widths '64,,128': want up to 32 positive numbers"},
+        {"report transfer tb --widths 0", 2, "want up to 32 positive numbers"},
+        {"report transfer tb --widths 1024", 1, "no run at the widths asked for"},
         {"report transfer", 2, "no run directory given"},
         {"report transfer nowhere", 1, "cannot read the run directories"},
         {"report transfer tb --base-width 0", 2, "must be a positive width"},

@@ -20,11 +20,13 @@
 #define MAX_CURVES 64
 
 static const char *usage_text =
-    "usage: muon report transfer SWEEP_DIR... [--out FILE.svg] [--base-width W] [--absolute]\n\n"
+    "usage: muon report transfer SWEEP_DIR... [--out FILE.svg] [--base-width W] [--absolute]\n"
+    "                            [--widths W1,W2,...]\n\n"
     "The optimal LR per width of each sweep directory (and of each group inside one, e.g. an\n"
     "optim axis), as `muon sweep --summary-only` computes it: a table with drift and slope\n"
     "(90% seed-bootstrap interval) per curve, and an SVG of log2 lr* vs width. Curves are drawn\n"
     "relative to their own optimum at --base-width (0 = perfect transfer) unless --absolute.\n"
+    "--widths compares sweeps over the widths they share (drift and slope over those only).\n"
     "Reads the run directories only; the sweeps' summary files are not touched.\n";
 
 static void print_curve(const char *label, const sweep_optima_t *c) {
@@ -57,8 +59,22 @@ static double reference(const sweep_optima_t *c, double base, double *used) {
     return *used = NAN, NAN;
 }
 
+/* "64,128,256" -> w[] (at most SWEEP_MAX_WIDTHS, each > 0); the count, or -1. */
+static int parse_widths(const char *s, double *w) {
+    int n = 0;
+    for (;;) {
+        char *e;
+        const double v = strtod(s, &e);
+        if (e == s || !(v > 0) || !isfinite(v) || n == SWEEP_MAX_WIDTHS || (*e && *e != ',')) return -1;
+        w[n++] = v;
+        if (!*e) return n;
+        s = e + 1;
+    }
+}
+
 int cmd_report_transfer(int argc, char **argv) {
-    const char *out = "transfer.svg", *wkey = "d-model", *lrkey = "lr", *skey = "seed", *title = NULL;
+    const char *out = "transfer.svg", *wkey = "d-model", *lrkey = "lr", *skey = "seed", *title = NULL,
+               *widths_arg = NULL;
     int32_t absolute = 0, n_boot = 1000, help = 0;
     double base = 128;
     const opt_t opts[] = {
@@ -69,6 +85,7 @@ int cmd_report_transfer(int argc, char **argv) {
         {"lr-key", OPT_STR, &lrkey, "the learning-rate option (default lr)", 0},
         {"seed-key", OPT_STR, &skey, "the seed option, the bootstrap unit (default seed)", 0},
         {"boot", OPT_I32, &n_boot, "bootstrap resamples for the slope interval (default 1000)", 0},
+        {"widths", OPT_STR, &widths_arg, "only these widths, e.g. 64,128,256 (default: every width)", 0},
         {"title", OPT_STR, &title, "figure title", 0},
         {"help", OPT_FLAG, &help, "this help", 1},
     };
@@ -85,13 +102,21 @@ int cmd_report_transfer(int argc, char **argv) {
         fprintf(stderr, "muon report transfer: --boot %d must be >= 0\n", (int)n_boot);
         return 2;
     }
+    double widths[SWEEP_MAX_WIDTHS];
+    int n_widths = 0;
+    if (widths_arg && (n_widths = parse_widths(widths_arg, widths)) < 0) {
+        fprintf(stderr, "muon report transfer: --widths '%s': want up to %d positive numbers separated by commas\n",
+                widths_arg, SWEEP_MAX_WIDTHS);
+        return 2;
+    }
     static sweep_optima_t curves[MAX_CURVES];
     sweep_collect_t col = {.items = curves, .cap = MAX_CURVES, .n = 0};
     int owner[MAX_CURVES]; /* the sweep directory of each curve */
     for (int d = 0; d < n_dirs; d++) {
         const int n0 = col.n;
         sweep_summary_opts_t so = {.dir = dirs[d], .width_key = wkey, .lr_key = lrkey, .seed_key = skey,
-                                   .n_boot = n_boot, .boot_seed = 1, .no_files = 1, .collect = &col};
+                                   .n_boot = n_boot, .boot_seed = 1, .no_files = 1, .collect = &col,
+                                   .widths = widths, .n_widths = n_widths};
         if (sweep_summary(&so, NULL) != MU_OK) return cli_fail("report transfer", -1);
         if (col.n == n0) {
             fprintf(stderr, "muon report transfer: %s: no finished run has both %s and %s to analyse\n", dirs[d], wkey,

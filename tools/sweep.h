@@ -74,6 +74,8 @@ typedef struct {
     uint64_t boot_seed;
     int no_files;          /* 1: read only, write no summary.* files */
     sweep_collect_t *collect; /* NULL, or receives every group's optima */
+    const double *widths;  /* only runs at these widths (n_widths = 0: every run) */
+    int n_widths;
 } sweep_summary_opts_t;
 
 /* Read every DIR/runs/<name>, write DIR/summary.csv, DIR/summary.md and DIR/summary.svg

@@ -421,6 +421,12 @@ static int cmp_name(const void *a, const void *b) {
 
 static int is_run_dir(const struct dirent *d) { return d->d_name[0] != '.'; }
 
+static int width_wanted(const sweep_summary_opts_t *o, double w) {
+    for (int i = 0; i < o->n_widths; i++)
+        if (o->widths[i] == w) return 1;
+    return o->n_widths == 0;
+}
+
 int sweep_summary(const sweep_summary_opts_t *o, FILE *out) {
     char runs_dir[4200], p[4600];
     snprintf(runs_dir, sizeof runs_dir, "%s/runs", o->dir);
@@ -439,11 +445,14 @@ int sweep_summary(const sweep_summary_opts_t *o, FILE *out) {
             n++;
             break;
         }
-        n++;
+        if (width_wanted(o, runs[n].width)) n++;
+        else srun_free(&runs[n]), memset(&runs[n], 0, sizeof runs[n]); /* not among o->widths */
     }
     for (int i = 0; i < n_ent; i++) free(ents[i]);
     free(ents);
-    if (rc == MU_OK && n == 0) rc = mu_set_error(MU_EINVAL, "%s: no run directories", runs_dir);
+    if (rc == MU_OK && n == 0)
+        rc = o->n_widths ? mu_set_error(MU_EINVAL, "%s: no run at the widths asked for", runs_dir)
+                         : mu_set_error(MU_EINVAL, "%s: no run directories", runs_dir);
     int counts[5] = {0};
     for (int i = 0; i < n; i++) counts[runs[i].info.state]++;
     if (rc == MU_OK && !o->no_files) {
