@@ -644,6 +644,7 @@ static void test_cli_sweep_usage_errors(void **s) {
 }
 
 /* A finished run written by hand: point.json (axes and values) and result.json (the loss). */
+/* One finished run of a fake sweep (loss +inf: diverged). */
 static void fake_run(const char *sweep, const char *group, int width, int seed, int log2_lr, double loss) {
     char p[700], name[200], grp[64] = "";
     if (group) snprintf(grp, sizeof grp, "optim=%s,", group);
@@ -665,7 +666,8 @@ static void fake_run(const char *sweep, const char *group, int width, int seed, 
     snprintf(p, sizeof p, "%s/%s/runs/%s/result.json", dir, sweep, name);
     f = fopen(p, "w");
     assert_non_null(f);
-    fprintf(f, "{\"status\": \"done\", \"val_loss\": %.17g, \"exit\": 0}\n", loss);
+    if (isinf(loss)) fprintf(f, "{\"status\": \"diverged\", \"val_loss\": null, \"exit\": 3}\n");
+    else fprintf(f, "{\"status\": \"done\", \"val_loss\": %.17g, \"exit\": 0}\n", loss);
     fclose(f);
 }
 
@@ -740,6 +742,17 @@ static void test_cli_report_transfer(void **s) {
     assert_int_equal(run("sweep --out ta --summary-only", out, sizeof out), 0);
     assert_int_equal(count(out, "| seed | log2 lr* per d-model | slope |"), 1);
     assert_non_null(strstr(out, "| 1 | -5.000, -5.500, -6.000 | -0.500 |\n| 2 | -5.000, -5.500, -6.000 | -0.500 |"));
+    /* the seed-mean loss table: every LR of the group, "-" where a width has no run, "inf" where
+     * one diverged, the best grid point in bold */
+    assert_non_null(strstr(out, "| d-model | 2^-9 | 2^-8 | 2^-7 | 2^-6 | 2^-5 | 2^-4 | 2^-3 |\n"));
+    assert_non_null(strstr(out, "| 64 | 6.8150 | 4.7150 | 3.2150 | 2.3150 | **2.0150** | 2.3150 | 3.2150 |\n"));
+    for (int x = -9; x <= -3; x++) {
+        fake_run("tc", NULL, 64, 1, x, 0.3 * (x + 6) * (x + 6) + 2.01);
+        if (x > -9) fake_run("tc", NULL, 128, 1, x, x == -3 ? INFINITY : 0.3 * (x + 6) * (x + 6) + 2.01);
+    }
+    assert_int_equal(run("sweep --out tc --summary-only", out, sizeof out), 0);
+    assert_non_null(strstr(out, "| 64 | 4.7100 | 3.2100 | 2.3100 | **2.0100** | 2.3100 | 3.2100 | 4.7100 |\n"
+                                "| 128 | - | 3.2100 | 2.3100 | **2.0100** | 2.3100 | 3.2100 | inf |\n"));
     /* a base width no curve has: each is drawn relative to its smallest width, and says so */
     assert_int_equal(run("report transfer tb --base-width 100 --out t2.svg", out, sizeof out), 0);
     assert_non_null(strstr(out, "note: tb has no optimum at width 100; drawn relative to width 64"));

@@ -243,6 +243,49 @@ static void collect(const sweep_summary_opts_t *o, const char *label, const gwid
     r->t = *t;
 }
 
+/* An LR as a table header: 2^k when it is a power of two, else %.4g. */
+static void print_lr_head(FILE *f, double v) {
+    const double k = log2(v);
+    if (k == floor(k) && fabs(k) < 1000) fprintf(f, "2^%d", (int)k);
+    else fprintf(f, "%.4g", v);
+}
+
+/* The seed-mean final loss at every (width, LR) of the group, the numbers the optima come from:
+ * one row per width, one column per LR of any width ("-": not run at that width), the best grid
+ * point in bold, "inf" where a seed diverged. */
+static int loss_table(const gwidth_t *gw, int nw, const mu_lr_optimum_t *opt, const sweep_summary_opts_t *o,
+                      FILE *out) {
+    int cap = 0;
+    for (int wi = 0; wi < nw; wi++) cap += gw[wi].n_lr;
+    double *lrs = malloc(sizeof(double) * (size_t)cap + 1);
+    if (!lrs) return mu_set_error(MU_ENOMEM, "out of memory");
+    int nl = 0;
+    for (int wi = 0; wi < nw; wi++)
+        for (int j = 0; j < gw[wi].n_lr; j++) lrs[nl++] = gw[wi].lr[j];
+    nl = distinct(lrs, nl);
+    fprintf(out, "seed-mean final loss per %s (bold: the best grid point; inf: a seed diverged):\n\n| %s |",
+            o->lr_key, o->width_key);
+    for (int k = 0; k < nl; k++) fputc(' ', out), print_lr_head(out, lrs[k]), fputs(" |", out);
+    fputs("\n|---:|", out);
+    for (int k = 0; k < nl; k++) fputs("---:|", out);
+    fputc('\n', out);
+    for (int wi = 0; wi < nw; wi++) {
+        const gwidth_t *w = &gw[wi];
+        fprintf(out, "| %g |", w->width);
+        for (int k = 0, j = 0; k < nl; k++) {
+            while (j < w->n_lr && w->lr[j] < lrs[k]) j++; /* both ascending */
+            if (j == w->n_lr || w->lr[j] != lrs[k] || isnan(w->mean[j])) fputs(" - |", out);
+            else if (isinf(w->mean[j])) fputs(" inf |", out);
+            else if (j == opt[wi].index) fprintf(out, " **%.4f** |", w->mean[j]);
+            else fprintf(out, " %.4f |", w->mean[j]);
+        }
+        fputc('\n', out);
+    }
+    fputc('\n', out);
+    free(lrs);
+    return MU_OK;
+}
+
 /* Each seed's own optimum per width and its slope: how much of the seed-mean drift one seed
  * moves (printed when the group has two seeds or more). */
 static int per_seed_table(const gwidth_t *gw, int nw, const sweep_summary_opts_t *o, FILE *out) {
@@ -386,7 +429,8 @@ static int analyze_group(srun_t **g, int n, const char *label, const sweep_summa
         }
         if (n_dup) fprintf(out, "note: %d runs repeat a (width, lr, seed) cell already counted\n", n_dup);
         fputc('\n', out);
-        rc = per_seed_table(gw, nw, o, out);
+        rc = loss_table(gw, nw, opt, o, out);
+        if (rc == MU_OK) rc = per_seed_table(gw, nw, o, out);
         /* SVG: one curve per width (seed means), a dashed vertical line at each optimum */
         double ylo = INFINITY, yhi = -INFINITY;
         for (int wi = 0; wi < nw; wi++)
