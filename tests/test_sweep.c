@@ -769,10 +769,18 @@ static void test_cli_report_transfer(void **s) {
     };
     for (int i = 0; i < 2; i++)
         if (!strstr(out, rows2[i])) fail_msg("no row '%s' in:\n%s", rows2[i], out);
+    /* --seeds: seed 2 alone of the two-seed group (one seed: no interval); the adamw group has
+     * no seed 2 and drops out */
+    assert_int_equal(run("report transfer ta --seeds 2 --out t5.svg", out, sizeof out), 0);
+    if (!strstr(out, "| ta: optim=muon | 64-256 | 1 | -5.00, -5.50, -6.00 | 1.00 | -0.500 (no interval: one seed) |"))
+        fail_msg("no seed-2 row in:\n%s", out);
+    assert_null(strstr(out, "optim=adamw"));
     static const cli_case_t cases[] = {
+        {"report transfer tb --seeds 1,", 2, "--seeds '1,': want up to 64 seed values"},
+        {"report transfer tb --seeds 7", 1, "no run at the widths and seeds asked for"},
         {"report transfer tb --widths 64,,128", 2, "--widths '64,,128': want up to 32 positive numbers"},
         {"report transfer tb --widths 0", 2, "want up to 32 positive numbers"},
-        {"report transfer tb --widths 1024", 1, "no run at the widths asked for"},
+        {"report transfer tb --widths 1024", 1, "no run at the widths and seeds asked for"},
         {"report transfer", 2, "no run directory given"},
         {"report transfer nowhere", 1, "cannot read the run directories"},
         {"report transfer tb --base-width 0", 2, "must be a positive width"},

@@ -21,12 +21,13 @@
 
 static const char *usage_text =
     "usage: muon report transfer SWEEP_DIR... [--out FILE.svg] [--base-width W] [--absolute]\n"
-    "                            [--widths W1,W2,...]\n\n"
+    "                            [--widths W1,W2,...] [--seeds S1,S2,...]\n\n"
     "The optimal LR per width of each sweep directory (and of each group inside one, e.g. an\n"
     "optim axis), as `muon sweep --summary-only` computes it: a table with drift and slope\n"
     "(90% seed-bootstrap interval) per curve, and an SVG of log2 lr* vs width. Curves are drawn\n"
     "relative to their own optimum at --base-width (0 = perfect transfer) unless --absolute.\n"
-    "--widths compares sweeps over the widths they share (drift and slope over those only).\n"
+    "--widths compares sweeps over the widths they share (drift and slope over those only);\n"
+    "--seeds keeps the runs of those seeds (e.g. a protocol's seeds in a sweep that has more).\n"
     "Reads the run directories only; the sweeps' summary files are not touched.\n";
 
 static void print_curve(const char *label, const sweep_optima_t *c) {
@@ -74,7 +75,7 @@ static int parse_widths(const char *s, double *w) {
 
 int cmd_report_transfer(int argc, char **argv) {
     const char *out = "transfer.svg", *wkey = "d-model", *lrkey = "lr", *skey = "seed", *title = NULL,
-               *widths_arg = NULL;
+               *widths_arg = NULL, *seeds_arg = NULL;
     int32_t absolute = 0, n_boot = 1000, help = 0;
     double base = 128;
     const opt_t opts[] = {
@@ -86,6 +87,7 @@ int cmd_report_transfer(int argc, char **argv) {
         {"seed-key", OPT_STR, &skey, "the seed option, the bootstrap unit (default seed)", 0},
         {"boot", OPT_I32, &n_boot, "bootstrap resamples for the slope interval (default 1000)", 0},
         {"widths", OPT_STR, &widths_arg, "only these widths, e.g. 64,128,256 (default: every width)", 0},
+        {"seeds", OPT_STR, &seeds_arg, "only these seed values, e.g. 1,2,3 (default: every seed)", 0},
         {"title", OPT_STR, &title, "figure title", 0},
         {"help", OPT_FLAG, &help, "this help", 1},
     };
@@ -109,6 +111,22 @@ int cmd_report_transfer(int argc, char **argv) {
                 widths_arg, SWEEP_MAX_WIDTHS);
         return 2;
     }
+    /* --seeds: the comma-separated values, split in place of a copy */
+    char seed_buf[1024] = "";
+    const char *seeds[64];
+    int n_seeds = 0;
+    if (seeds_arg) {
+        snprintf(seed_buf, sizeof seed_buf, "%s", seeds_arg);
+        for (char *t = seed_buf, *e; t; t = e) {
+            if ((e = strchr(t, ','))) *e++ = 0;
+            if (!*t || n_seeds == 64 || strlen(seeds_arg) >= sizeof seed_buf) {
+                fprintf(stderr, "muon report transfer: --seeds '%s': want up to 64 seed values separated by commas\n",
+                        seeds_arg);
+                return 2;
+            }
+            seeds[n_seeds++] = t;
+        }
+    }
     static sweep_optima_t curves[MAX_CURVES];
     sweep_collect_t col = {.items = curves, .cap = MAX_CURVES, .n = 0};
     int owner[MAX_CURVES]; /* the sweep directory of each curve */
@@ -116,7 +134,7 @@ int cmd_report_transfer(int argc, char **argv) {
         const int n0 = col.n;
         sweep_summary_opts_t so = {.dir = dirs[d], .width_key = wkey, .lr_key = lrkey, .seed_key = skey,
                                    .n_boot = n_boot, .boot_seed = 1, .no_files = 1, .collect = &col,
-                                   .widths = widths, .n_widths = n_widths};
+                                   .widths = widths, .n_widths = n_widths, .seeds = seeds, .n_seeds = n_seeds};
         if (sweep_summary(&so, NULL) != MU_OK) return cli_fail("report transfer", -1);
         if (col.n == n0) {
             fprintf(stderr, "muon report transfer: %s: no finished run has both %s and %s to analyse\n", dirs[d], wkey,
@@ -181,6 +199,6 @@ int cmd_report_transfer(int argc, char **argv) {
     p.n_series = n_se;
     mu_plot_figure_t f = {.title = title ? title : ttl, .panels = &p, .n_panels = 1, .panel_w = 720, .panel_h = 440};
     if (mu_plot_svg_write(&f, out) != MU_OK) return cli_fail("report transfer", -1);
-    fprintf(stderr, "muon report transfer: wrote %s (%d curves)\n", out, col.n);
+    fprintf(stderr, "muon report transfer: wrote %s (%d curve%s)\n", out, col.n, col.n == 1 ? "" : "s");
     return 0;
 }

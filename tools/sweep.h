@@ -76,6 +76,8 @@ typedef struct {
     sweep_collect_t *collect; /* NULL, or receives every group's optima */
     const double *widths;  /* only runs at these widths (n_widths = 0: every run) */
     int n_widths;
+    const char *const *seeds; /* only runs of these seed values (n_seeds = 0: every run) */
+    int n_seeds;
 } sweep_summary_opts_t;
 
 /* Read every DIR/runs/<name>, write DIR/summary.csv, DIR/summary.md and DIR/summary.svg

@@ -465,10 +465,12 @@ static int cmp_name(const void *a, const void *b) {
 
 static int is_run_dir(const struct dirent *d) { return d->d_name[0] != '.'; }
 
-static int width_wanted(const sweep_summary_opts_t *o, double w) {
-    for (int i = 0; i < o->n_widths; i++)
-        if (o->widths[i] == w) return 1;
-    return o->n_widths == 0;
+/* Whether a run is among the widths and seeds asked for (none asked: every run). */
+static int run_wanted(const sweep_summary_opts_t *o, const srun_t *r) {
+    int w = o->n_widths == 0, s = o->n_seeds == 0;
+    for (int i = 0; i < o->n_widths && !w; i++) w = o->widths[i] == r->width;
+    for (int i = 0; i < o->n_seeds && !s; i++) s = !strcmp(o->seeds[i], r->seed);
+    return w && s;
 }
 
 int sweep_summary(const sweep_summary_opts_t *o, FILE *out) {
@@ -489,13 +491,13 @@ int sweep_summary(const sweep_summary_opts_t *o, FILE *out) {
             n++;
             break;
         }
-        if (width_wanted(o, runs[n].width)) n++;
-        else srun_free(&runs[n]), memset(&runs[n], 0, sizeof runs[n]); /* not among o->widths */
+        if (run_wanted(o, &runs[n])) n++;
+        else srun_free(&runs[n]), memset(&runs[n], 0, sizeof runs[n]);
     }
     for (int i = 0; i < n_ent; i++) free(ents[i]);
     free(ents);
     if (rc == MU_OK && n == 0)
-        rc = o->n_widths ? mu_set_error(MU_EINVAL, "%s: no run at the widths asked for", runs_dir)
+        rc = o->n_widths || o->n_seeds ? mu_set_error(MU_EINVAL, "%s: no run at the widths and seeds asked for", runs_dir)
                          : mu_set_error(MU_EINVAL, "%s: no run directories", runs_dir);
     int counts[5] = {0};
     for (int i = 0; i < n; i++) counts[runs[i].info.state]++;
