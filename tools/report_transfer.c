@@ -111,7 +111,7 @@ int cmd_report_transfer(int argc, char **argv) {
                 widths_arg, SWEEP_MAX_WIDTHS);
         return 2;
     }
-    /* --seeds: the comma-separated values, split in place of a copy */
+    /* --seeds: the comma-separated values, split in a copy */
     char seed_buf[1024] = "";
     const char *seeds[64];
     int n_seeds = 0;
@@ -119,7 +119,7 @@ int cmd_report_transfer(int argc, char **argv) {
         snprintf(seed_buf, sizeof seed_buf, "%s", seeds_arg);
         for (char *t = seed_buf, *e; t; t = e) {
             if ((e = strchr(t, ','))) *e++ = 0;
-            if (!*t || n_seeds == 64 || strlen(seeds_arg) >= sizeof seed_buf) {
+            if (!*t || n_seeds == 64 || strlen(seeds_arg) >= sizeof seed_buf) { /* empty, too many, too long */
                 fprintf(stderr, "muon report transfer: --seeds '%s': want up to 64 seed values separated by commas\n",
                         seeds_arg);
                 return 2;

@@ -496,9 +496,9 @@ int sweep_summary(const sweep_summary_opts_t *o, FILE *out) {
     }
     for (int i = 0; i < n_ent; i++) free(ents[i]);
     free(ents);
-    if (rc == MU_OK && n == 0)
-        rc = o->n_widths || o->n_seeds ? mu_set_error(MU_EINVAL, "%s: no run at the widths and seeds asked for", runs_dir)
-                         : mu_set_error(MU_EINVAL, "%s: no run directories", runs_dir);
+    if (rc == MU_OK && n == 0 && (o->n_widths || o->n_seeds))
+        rc = mu_set_error(MU_EINVAL, "%s: no run at the widths and seeds asked for", runs_dir);
+    else if (rc == MU_OK && n == 0) rc = mu_set_error(MU_EINVAL, "%s: no run directories", runs_dir);
     int counts[5] = {0};
     for (int i = 0; i < n; i++) counts[runs[i].info.state]++;
     if (rc == MU_OK && !o->no_files) {
