@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "muon/orth.h"
@@ -375,6 +376,11 @@ static void test_crash_drill(void **s) {
     mu_rng_seed(&r, 99);
     args[n_args - 2] = run;
     int finished = 0, kills_with_ckpt = 0;
+    /* the kill window doubles after an attempt that made no progress (no newer complete
+     * checkpoint): on a loaded machine start-up alone can outlast 420 ms, and the drill must
+     * still reach its checkpoints; it falls back to 1x after progress */
+    int64_t last_ckpt = -1;
+    uint32_t slow = 1;
     for (int attempt = 0; attempt < 40 && !finished; attempt++) {
         char state[600];
         snprintf(state, sizeof state, "%s/state.bin", run);
@@ -387,7 +393,8 @@ static void test_crash_drill(void **s) {
             execv(bin, resume ? (char **)rargs : (char **)args);
             _exit(127);
         }
-        usleep((useconds_t)(20000 + mu_rng_below(&r, 400000)));
+        const uint64_t us = (20000 + mu_rng_below(&r, 400000)) * slow;
+        nanosleep(&(struct timespec){.tv_sec = (time_t)(us / 1000000), .tv_nsec = (long)(us % 1000000) * 1000}, NULL);
         kill(pid, SIGKILL);
         waitpid(pid, &status, 0);
         if (WIFEXITED(status)) {
@@ -412,7 +419,11 @@ static void test_crash_drill(void **s) {
             }
             assert_true(last - st.step <= 3);
             if (!finished) kills_with_ckpt++;
+            slow = st.step > last_ckpt ? 1 : slow < 32 ? 2 * slow : slow;
+            last_ckpt = st.step;
             mu_state_free(&st);
+        } else {
+            slow = slow < 32 ? 2 * slow : slow;
         }
     }
     assert_true(kills_with_ckpt >= 3); /* the drill really interrupted runs that had checkpoints */
