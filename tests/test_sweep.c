@@ -705,7 +705,7 @@ static void test_cli_sweep_estimate(void **s) {
     const char *cmd = "sweep --out est --grid d-model=64,128,256,512 --grid lr=2^-7 --threads 1 --dry-run -- "
                       "--data corpus.txt";
     assert_int_equal(run(cmd, out, sizeof out), 0);
-    if (!strstr(out, "2 finished, 0 to resume, 2 to run; 1 at a time, 1 threads each (about 13m20s, from the "
+    if (!strstr(out, "2 finished, 0 to resume, 2 to run; 1 at a time, 1 thread each (about 13m20s, from the "
                      "finished runs' times)"))
         fail_msg("no estimate of 800 s:\n%s", out);
     assert_int_equal(run("sweep --out est --grid d-model=64,128,256,512 --grid lr=2^-7 --dry-run --jobs 2 "
@@ -713,6 +713,29 @@ static void test_cli_sweep_estimate(void **s) {
                          out, sizeof out),
                      0);
     if (!strstr(out, "(about 6m40s, from")) fail_msg("no estimate of 400 s at 2 jobs:\n%s", out);
+    /* runs of the same sweep directory outside the grid (another LR) count when they ran
+     * with the same threads: width 256 took 100 s at 1 thread (a 2-thread run of 300 s is
+     * not read), so 256 is predicted at 100 s and 512 at 100·2^e, e = log2(100/40): 350 s */
+    const struct { int width, threads; double wall; } other[2] = {{256, 1, 100}, {256, 2, 300}};
+    for (int i = 0; i < 2; i++) {
+        char p[700];
+        snprintf(p, sizeof p, "%s/est/runs/d-model=256,lr=0.00390625,t%d", dir, other[i].threads);
+        assert_int_equal(mkdir(p, 0755), 0);
+        char q[800];
+        snprintf(q, sizeof q, "%s/result.json", p);
+        FILE *f = fopen(q, "w");
+        assert_non_null(f);
+        fprintf(f, "{\"status\": \"done\", \"val_loss\": 2.5, \"wall_s\": %g, \"exit\": 0}\n", other[i].wall);
+        fclose(f);
+        snprintf(q, sizeof q, "%s/config.txt", p);
+        f = fopen(q, "w");
+        assert_non_null(f);
+        fprintf(f, "d-model = %d\nthreads = %d\n", other[i].width, other[i].threads);
+        fclose(f);
+    }
+    assert_int_equal(run(cmd, out, sizeof out), 0);
+    if (!strstr(out, "2 finished, 0 to resume, 2 to run; 1 at a time, 1 thread each (about 5m50s, from"))
+        fail_msg("no estimate of 350 s from the runs outside the grid:\n%s", out);
 }
 
 static void test_cli_report_transfer(void **s) {

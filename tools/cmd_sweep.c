@@ -10,6 +10,7 @@
  * otherwise. Runs are deterministic given their thread count and GEMM engine, so the
  * results do not depend on --jobs as long as each run gets the same --threads. */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -32,7 +33,8 @@
 #define MAX_AXES 16
 #define MAX_ZIP 8          /* keys zipped into one axis (d-model/n-head) */
 #define MAX_POINTS 100000
-#define NAME_MAX_LEN 160   /* longer names are cut and get a hash suffix */
+#define NAME_MAX_LEN 160
+#define MAX_OTHER 4096    /* finished runs outside the grid read for the ETA */   /* longer names are cut and get a hash suffix */
 
 static const char *usage_text =
     "usage: muon sweep --out DIR --grid KEY=V1,V2,... [--grid ...]... [--config BASE.conf]\n"
@@ -521,6 +523,37 @@ static double predict_wall(const timing_t *tm, int n, double w) {
     return t0 * pow(w / near, e);
 }
 
+/* Wall times of the finished runs in runs_dir that are not points of this grid (the other
+ * seeds or widths of an earlier invocation) and ran with the same thread count: a sweep that
+ * extends a study predicts its widths from the study's runs instead of from width scaling.
+ * Returns how many were appended to tm (at most cap); unreadable entries are skipped. */
+static int other_timings(const char *runs_dir, const char *wkey, int per_run, const point_t *pts, long n_pts,
+                         timing_t *tm, int cap) {
+    struct dirent **ents = NULL;
+    int n_ent = scandir(runs_dir, &ents, NULL, NULL), n = 0;
+    for (int i = 0; i < n_ent; i++) {
+        const char *name = ents[i]->d_name;
+        int in_grid = name[0] == '.';
+        for (long p = 0; p < n_pts && !in_grid; p++) in_grid = !strcmp(pts[p].name, name);
+        char dir[4500], cfg[4600];
+        snprintf(dir, sizeof dir, "%s/%s", runs_dir, name);
+        snprintf(cfg, sizeof cfg, "%s/config.txt", dir);
+        run_info_t ri;
+        kv_t kv = {0};
+        if (!in_grid && n < cap) run_info_read(dir, &ri);
+        if (!in_grid && n < cap && ri.state == RUN_DONE && ri.wall_s > 0 && kv_read(cfg, &kv) == MU_OK) {
+            const char *w = kv_get(&kv, wkey), *t = kv_get(&kv, "threads");
+            const double width = w ? strtod(w, NULL) : NAN;
+            if (width > 0 && isfinite(width) && t && atoi(t) == per_run) tm[n++] = (timing_t){width, ri.wall_s};
+        }
+        mu_clear_error();
+        kv_free(&kv);
+        free(ents[i]);
+    }
+    free(ents);
+    return n;
+}
+
 /* Seconds until the queued runs q[0..nq) and the running ones finish, `jobs` at a time (a
  * running run counts what is left of its prediction); NaN when no run has finished yet. */
 static double eta_s(const timing_t *tm, int n_tm, const point_t *pts, const job_t *q, int nq, const job_t *run,
@@ -670,7 +703,8 @@ static int sweep(int argc, char **argv, int n_extra, char **extra) {
     point_t *pts = calloc((size_t)n_pts, sizeof *pts);
     int *idx_all = calloc((size_t)n_pts * (size_t)n_ax, sizeof *idx_all);
     job_t *queue = calloc((size_t)n_pts * 2 + 1, sizeof *queue), *running = calloc((size_t)jobs, sizeof *running);
-    timing_t *tm = calloc((size_t)n_pts * 2 + 1, sizeof *tm); /* wall times of finished runs */
+    /* wall times of finished runs: the grid's, those of this session, MAX_OTHER others */
+    timing_t *tm = calloc((size_t)n_pts * 2 + MAX_OTHER + 1, sizeof *tm);
     if (!pts || !keep((char *)pts) || !idx_all || !keep((char *)idx_all) || !queue || !keep((char *)queue) ||
         !running || !keep((char *)running) || !tm || !keep((char *)tm)) {
         free(idx_all), free(queue), free(running), free(tm);
@@ -732,6 +766,9 @@ static int sweep(int argc, char **argv, int n_extra, char **extra) {
         }
         if (dry_run) printf("%-8s %s\n", what, pts[p].name);
     }
+    char runs_dir[4200];
+    snprintf(runs_dir, sizeof runs_dir, "%s/runs", out);
+    n_tm += other_timings(runs_dir, wkey, (int)per_run, pts, n_pts, tm + n_tm, MAX_OTHER);
     char est[96] = "";
     const double est_s = eta_s(tm, n_tm, pts, queue, n_queue, NULL, 0, jobs);
     if (n_queue > 0 && !isnan(est_s)) {
@@ -740,8 +777,8 @@ static int sweep(int argc, char **argv, int n_extra, char **extra) {
         snprintf(est, sizeof est, " (about %s, from the finished runs' times)", d);
     }
     if (dry_run) {
-        printf("%ld points: %d finished, %d to resume, %d to run; %d at a time, %d threads each%s\n", n_pts,
-               n_finished, n_resume, n_queue - n_resume, (int)jobs, (int)per_run, est);
+        printf("%ld points: %d finished, %d to resume, %d to run; %d at a time, %d thread%s each%s\n", n_pts,
+               n_finished, n_resume, n_queue - n_resume, (int)jobs, (int)per_run, per_run == 1 ? "" : "s", est);
         if (n_queue > 0) {
             printf("first command:");
             for (int i = 0; pts[queue[0].point].args[i]; i++) printf(" %s", i ? pts[queue[0].point].args[i] : "muon");
@@ -749,8 +786,6 @@ static int sweep(int argc, char **argv, int n_extra, char **extra) {
         }
         return 0;
     }
-    char runs_dir[4200];
-    snprintf(runs_dir, sizeof runs_dir, "%s/runs", out);
     if (mu_mkdir_p(runs_dir) != MU_OK) return cli_fail("sweep", -1);
     fprintf(stderr,
             "muon sweep: %ld runs: %d finished (skipped), %d to resume, %d to run; %d at a time with %d thread%s "

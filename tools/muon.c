@@ -17,7 +17,7 @@ static const struct {
     {"export", cmd_export, "export --fold: a μP checkpoint as plain GPT-2 weights (multipliers folded in)"},
     {"optim", cmd_optim, "optimizer presets: list, show NAME (chains, hyperparameters, state)"},
     {"sweep", cmd_sweep, "run `muon train` over a grid; optimal LR per width (muTransfer)"},
-    {"report", cmd_report, "plots from run directories: report curves|spectral RUN_DIR... (SVG)"},
+    {"report", cmd_report, "SVG reports: curves|spectral RUN_DIR..., transfer SWEEP_DIR..."},
     {"coordcheck", cmd_coordcheck, "coordinate check: module l1 vs width under SP and μP (exit 0: μP passes)"},
     {"info", cmd_info, "CPU features, BLAS/oneDNN setup and GEMM speed"},
 };
