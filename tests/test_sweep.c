@@ -765,6 +765,8 @@ static void test_cli_report_transfer(void **s) {
     assert_int_equal(run("sweep --out ta --summary-only", out, sizeof out), 0);
     assert_int_equal(count(out, "| seed | log2 lr* per d-model | slope |"), 1);
     assert_non_null(strstr(out, "| 1 | -5.000, -5.500, -6.000 | -0.500 |\n| 2 | -5.000, -5.500, -6.000 | -0.500 |"));
+    assert_null(strstr(out, "missing"));
+    assert_null(strstr(out, "provisional"));
     /* the seed-mean loss table: every LR of the group, "-" where a width has no run, "inf" where
      * one diverged, the best grid point in bold */
     assert_non_null(strstr(out, "| d-model | 2^-9 | 2^-8 | 2^-7 | 2^-6 | 2^-5 | 2^-4 | 2^-3 |\n"));
@@ -776,6 +778,19 @@ static void test_cli_report_transfer(void **s) {
     assert_int_equal(run("sweep --out tc --summary-only", out, sizeof out), 0);
     assert_non_null(strstr(out, "| 64 | 4.7100 | 3.2100 | 2.3100 | **2.0100** | 2.3100 | 3.2100 | 4.7100 |\n"
                                 "| 128 | - | 3.2100 | 2.3100 | **2.0100** | 2.3100 | 3.2100 | inf |\n"));
+    /* a grid not finished yet: seed 2 lacks one LR at width 128. The row counts the missing
+     * run, the optima are called provisional, and seed 2 has no optimum of its own there */
+    for (int seed = 1; seed <= 2; seed++)
+        for (int x = -9; x <= -3; x++) {
+            fake_run("td", NULL, 64, seed, x, 0.3 * (x + 5) * (x + 5) + 2.0);
+            if (seed == 1 || x > -9) fake_run("td", NULL, 128, seed, x, 0.3 * (x + 5) * (x + 5) + 1.9);
+        }
+    assert_int_equal(run("sweep --out td --summary-only", out, sizeof out), 0);
+    assert_non_null(strstr(out, "| parabola vertex |\n| 128 | 2 | 7 | 0.03125 | 1.9000 | 0.03125 | -5.000 | "
+                                "parabola vertex; 1 of 14 runs missing |\n"));
+    assert_non_null(strstr(out, "note: 1 (d-model, lr, seed) cells have no finished run: their seed means average "
+                                "fewer seeds, so these optima are provisional\n"));
+    assert_non_null(strstr(out, "| 1 | -5.000, -5.000 | 0.000 |\n| 2 | -5.000, - | - |\n"));
     /* a base width no curve has: each is drawn relative to its smallest width, and says so */
     assert_int_equal(run("report transfer tb --base-width 100 --out t2.svg", out, sizeof out), 0);
     assert_non_null(strstr(out, "note: tb has no optimum at width 100; drawn relative to width 64"));

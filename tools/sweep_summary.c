@@ -305,8 +305,10 @@ static int per_seed_table(const gwidth_t *gw, int nw, const sweep_summary_opts_t
             if (k == ns) names[ns++] = gw[wi].seed[s];
         }
     if (ns >= 2) {
-        fprintf(out, "per %s (its own optimum per %s, from its runs alone; e = edge of the grid):\n\n", o->seed_key,
-                o->width_key);
+        fprintf(out,
+                "per %s (its own optimum per %s, from its runs alone; e = edge of the grid; - = not every LR "
+                "finished):\n\n",
+                o->seed_key, o->width_key);
         fprintf(out, "| %s | log2 %s* per %s | slope |\n|---|---|---:|\n", o->seed_key, o->lr_key, o->width_key);
     }
     for (int k = 0; k < ns && ns >= 2; k++) {
@@ -317,7 +319,9 @@ static int per_seed_table(const gwidth_t *gw, int nw, const sweep_summary_opts_t
             int s = 0;
             while (s < w->n_seeds && strcmp(w->seed[s], names[k])) s++;
             mu_lr_optimum_t p = {.index = -1};
-            if (s < w->n_seeds && mu_lr_optimum(w->log2_lr, w->loss + (size_t)s * w->n_lr, w->n_lr, &p) != MU_OK)
+            int full = s < w->n_seeds; /* an optimum only from a seed that ran every LR of the width */
+            for (int j = 0; full && j < w->n_lr; j++) full = !isnan(w->loss[(size_t)s * w->n_lr + j]);
+            if (full && mu_lr_optimum(w->log2_lr, w->loss + (size_t)s * w->n_lr, w->n_lr, &p) != MU_OK)
                 p.index = -1, mu_clear_error();
             if (p.index < 0) fprintf(out, "%s-", wi ? ", " : "");
             else fprintf(out, "%s%.3f%s", wi ? ", " : "", p.log2_lr, p.edge ? "e" : "");
@@ -341,7 +345,7 @@ static int analyze_group(srun_t **g, int n, const char *label, const sweep_summa
     mu_lr_optimum_t *opt = calloc((size_t)n, sizeof *opt);
     const char **seeds = calloc((size_t)n, sizeof *seeds);
     int rc = ws && gw && tw && opt && seeds ? MU_OK : mu_set_error(MU_ENOMEM, "out of memory");
-    int nw = 0, n_dup = 0;
+    int nw = 0, n_dup = 0, n_missing = 0;
     if (rc == MU_OK) {
         for (int i = 0; i < n; i++) ws[i] = g[i]->width;
         nw = distinct(ws, n);
@@ -396,6 +400,9 @@ static int analyze_group(srun_t **g, int n, const char *label, const sweep_summa
         for (int wi = 0; wi < nw; wi++) {
             const gwidth_t *w = &gw[wi];
             const mu_lr_optimum_t *p = &opt[wi];
+            int missing = 0; /* (seed, LR) cells of this width without a finished run */
+            for (int k = 0; k < w->n_seeds * w->n_lr; k++) missing += isnan(w->loss[k]);
+            n_missing += missing;
             fprintf(out, "| %g | %d | %d | ", w->width, w->n_seeds, w->n_lr);
             print_lr(out, p->index >= 0 ? w->lr[p->index] : NAN);
             if (p->index >= 0) fprintf(out, " | %.4f | ", p->loss);
@@ -410,6 +417,7 @@ static int analyze_group(srun_t **g, int n, const char *label, const sweep_summa
                         o->lr_key);
             else if (!p->refined) fputs("grid point (a neighbour diverged)", out);
             else fputs("parabola vertex", out);
+            if (missing) fprintf(out, "; %d of %d runs missing", missing, w->n_seeds * w->n_lr);
             fputs(" |\n", out);
         }
         fputc('\n', out);
@@ -428,6 +436,10 @@ static int analyze_group(srun_t **g, int n, const char *label, const sweep_summa
             fprintf(out, "slope: n/a (needs optima at 2 or more widths)\n");
         }
         if (n_dup) fprintf(out, "note: %d runs repeat a (width, lr, seed) cell already counted\n", n_dup);
+        if (n_missing)
+            fprintf(out, "note: %d (%s, %s, %s) cells have no finished run: their seed means average fewer seeds, "
+                         "so these optima are provisional\n",
+                    n_missing, o->width_key, o->lr_key, o->seed_key);
         fputc('\n', out);
         rc = loss_table(gw, nw, opt, o, out);
         if (rc == MU_OK) rc = per_seed_table(gw, nw, o, out);
