@@ -736,6 +736,35 @@ static void test_cli_sweep_estimate(void **s) {
     assert_int_equal(run(cmd, out, sizeof out), 0);
     if (!strstr(out, "2 finished, 0 to resume, 2 to run; 1 at a time, 1 thread each (about 5m50s, from"))
         fail_msg("no estimate of 350 s from the runs outside the grid:\n%s", out);
+    /* once a run of a width finishes, the times of this invocation stand alone: a stale run of
+     * the same width that took 10 h (a busy machine) no longer predicts the next one */
+    char p[700];
+    snprintf(p, sizeof p, "%s/est2", dir);
+    mkdir(p, 0755);
+    snprintf(p, sizeof p, "%s/est2/runs", dir);
+    mkdir(p, 0755);
+    snprintf(p, sizeof p, "%s/est2/runs/d-model=16,lr=1", dir);
+    assert_int_equal(mkdir(p, 0755), 0);
+    char q[800];
+    snprintf(q, sizeof q, "%s/result.json", p);
+    FILE *f = fopen(q, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"status\": \"done\", \"val_loss\": 2.5, \"wall_s\": 36000, \"exit\": 0}\n");
+    fclose(f);
+    snprintf(q, sizeof q, "%s/config.txt", p);
+    f = fopen(q, "w");
+    assert_non_null(f);
+    fprintf(f, "d-model = 16\nthreads = 1\n");
+    fclose(f);
+    assert_int_equal(run("sweep --out est2 --grid d-model=16 --grid lr=2^-7:2^-6 --threads 1 -- " TINY, out, sizeof out),
+                     0);
+    assert_non_null(strstr(out, "2 to run; 1 at a time with 1 thread each (--threads 1 in all"));
+    assert_non_null(strstr(out, "(about 20h00m, from the finished runs' times)")); /* before: the stale run */
+    const char *line = strstr(out, "[1/2] d-model=16,lr=0.0078125 ... val ");
+    assert_non_null(line);
+    const char *eta = strstr(line, ", ETA ");
+    assert_non_null(eta);
+    if (strchr(eta, 'h') && strchr(eta, 'h') < strchr(eta, '\n')) fail_msg("stale time in the ETA:\n%s", out);
 }
 
 static void test_cli_report_transfer(void **s) {

@@ -491,32 +491,33 @@ typedef struct {
 
 typedef struct {
     double width, wall_s;
+    int fresh; /* finished by this invocation (older times may have run on a busier machine) */
 } timing_t;
 
-/* Mean wall time of the finished runs of width w (NaN: none). */
+/* Mean wall time of the finished runs of width w (NaN: of every width): those of this
+ * invocation when it has any, else the older ones (NaN: none). */
 static double mean_wall(const timing_t *tm, int n, double w) {
-    double sum = 0;
-    int k = 0;
+    double sum[2] = {0, 0};
+    int k[2] = {0, 0};
     for (int i = 0; i < n; i++)
-        if (tm[i].width == w) sum += tm[i].wall_s, k++;
-    return k ? sum / k : NAN;
+        if (isnan(w) || tm[i].width == w) sum[tm[i].fresh] += tm[i].wall_s, k[tm[i].fresh]++;
+    return k[1] ? sum[1] / k[1] : k[0] ? sum[0] / k[0] : NAN;
 }
 
 /* Predicted wall time of a run of width w from the finished runs tm[0..n): the mean of those
- * of width w; for a width none finished, the mean t0 of the nearest finished width w0 (in log
+ * of width w (mean_wall: this invocation's when it has any); for a width none finished, the mean t0 of the nearest finished width w0 (in log
  * width) × (w/w0)^e, e measured between w0 and the next nearest finished width (clamped to
  * [0, 3]: small models are overhead-bound) or 2 (the hidden matrices' FLOPs at fixed depth and
  * tokens) when only one width finished; without widths, the mean of all. */
 static double predict_wall(const timing_t *tm, int n, double w) {
-    double near = NAN, second = NAN, all = 0;
-    for (int i = 0; i < n; i++) all += tm[i].wall_s;
+    double near = NAN, second = NAN;
     for (int i = 0; i < n && !isnan(w); i++) {
         const double wi = tm[i].width;
         if (isnan(wi) || wi == near || wi == second) continue;
         if (isnan(near) || fabs(log2(wi / w)) < fabs(log2(near / w))) second = near, near = wi;
         else if (isnan(second) || fabs(log2(wi / w)) < fabs(log2(second / w))) second = wi;
     }
-    if (isnan(near)) return all / n;
+    if (isnan(near)) return mean_wall(tm, n, NAN);
     const double t0 = mean_wall(tm, n, near);
     double e = 2;
     if (!isnan(second)) e = fmin(3, fmax(0, log(t0 / mean_wall(tm, n, second)) / log(near / second)));
@@ -544,7 +545,7 @@ static int other_timings(const char *runs_dir, const char *wkey, int per_run, co
         if (!in_grid && n < cap && ri.state == RUN_DONE && ri.wall_s > 0 && kv_read(cfg, &kv) == MU_OK) {
             const char *w = kv_get(&kv, wkey), *t = kv_get(&kv, "threads");
             const double width = w ? strtod(w, NULL) : NAN;
-            if (width > 0 && isfinite(width) && t && atoi(t) == per_run) tm[n++] = (timing_t){width, ri.wall_s};
+            if (width > 0 && isfinite(width) && t && atoi(t) == per_run) tm[n++] = (timing_t){width, ri.wall_s, 0};
         }
         mu_clear_error();
         kv_free(&kv);
@@ -754,7 +755,7 @@ static int sweep(int argc, char **argv, int n_extra, char **extra) {
         run_info_t ri;
         run_info_read(pts[p].dir, &ri);
         const char *what;
-        if (ri.state == RUN_DONE && ri.wall_s > 0) tm[n_tm++] = (timing_t){pts[p].width, ri.wall_s};
+        if (ri.state == RUN_DONE && ri.wall_s > 0) tm[n_tm++] = (timing_t){pts[p].width, ri.wall_s, 0};
         if (ri.state == RUN_DONE || ri.state == RUN_DIVERGED) {
             n_finished++;
             if (!same_args(pts[p].dir, pts[p].args)) n_other_flags++;
@@ -918,7 +919,7 @@ static int sweep(int argc, char **argv, int n_extra, char **extra) {
         if (ri.state != RUN_INCOMPLETE && run_result_write(pt->dir, &ri) != MU_OK)
             fprintf(stderr, "muon sweep: %s: %s\n", pt->name, mu_last_error());
         k_done++;
-        if (ri.state == RUN_DONE) tm[n_tm++] = (timing_t){pt->width, wall};
+        if (ri.state == RUN_DONE) tm[n_tm++] = (timing_t){pt->width, wall, 1};
         char eta[64] = "";
         const double left = eta_s(tm, n_tm, pts, queue + next, n_queue - next, running, n_run, jobs);
         if (n_total - k_done > 0 && !n_signals && !isnan(left)) {
