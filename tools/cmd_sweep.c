@@ -33,8 +33,8 @@
 #define MAX_AXES 16
 #define MAX_ZIP 8          /* keys zipped into one axis (d-model/n-head) */
 #define MAX_POINTS 100000
-#define NAME_MAX_LEN 160
-#define MAX_OTHER 4096    /* finished runs outside the grid read for the ETA */   /* longer names are cut and get a hash suffix */
+#define NAME_MAX_LEN 160   /* longer names are cut and get a hash suffix */
+#define MAX_OTHER 4096     /* finished runs outside the grid read for the ETA */
 
 static const char *usage_text =
     "usage: muon sweep --out DIR --grid KEY=V1,V2,... [--grid ...]... [--config BASE.conf]\n"
@@ -505,10 +505,11 @@ static double mean_wall(const timing_t *tm, int n, double w) {
 }
 
 /* Predicted wall time of a run of width w from the finished runs tm[0..n): the mean of those
- * of width w (mean_wall: this invocation's when it has any); for a width none finished, the mean t0 of the nearest finished width w0 (in log
- * width) × (w/w0)^e, e measured between w0 and the next nearest finished width (clamped to
- * [0, 3]: small models are overhead-bound) or 2 (the hidden matrices' FLOPs at fixed depth and
- * tokens) when only one width finished; without widths, the mean of all. */
+ * of width w (mean_wall: this invocation's when it has any); for a width none finished, the
+ * mean t0 of the nearest finished width w0 (in log width) × (w/w0)^e, e measured between w0
+ * and the next nearest finished width (clamped to [0, 3]: small models are overhead-bound) or
+ * 2 (the hidden matrices' FLOPs at fixed depth and tokens) when only one width finished;
+ * without widths, the mean of all. */
 static double predict_wall(const timing_t *tm, int n, double w) {
     double near = NAN, second = NAN;
     for (int i = 0; i < n && !isnan(w); i++) {
@@ -528,14 +529,19 @@ static double predict_wall(const timing_t *tm, int n, double w) {
  * seeds or widths of an earlier invocation) and ran with the same thread count: a sweep that
  * extends a study predicts its widths from the study's runs instead of from width scaling.
  * Returns how many were appended to tm (at most cap); unreadable entries are skipped. */
+static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
 static int other_timings(const char *runs_dir, const char *wkey, int per_run, const point_t *pts, long n_pts,
                          timing_t *tm, int cap) {
+    const char **names = malloc(sizeof *names * (size_t)n_pts + 1); /* the grid's names, sorted */
+    if (!names) return 0;
+    for (long p = 0; p < n_pts; p++) names[p] = pts[p].name;
+    qsort(names, (size_t)n_pts, sizeof *names, cmp_str);
     struct dirent **ents = NULL;
     int n_ent = scandir(runs_dir, &ents, NULL, NULL), n = 0;
     for (int i = 0; i < n_ent; i++) {
         const char *name = ents[i]->d_name;
-        int in_grid = name[0] == '.';
-        for (long p = 0; p < n_pts && !in_grid; p++) in_grid = !strcmp(pts[p].name, name);
+        const int in_grid = name[0] == '.' || bsearch(&name, names, (size_t)n_pts, sizeof *names, cmp_str);
         char dir[4500], cfg[4600];
         snprintf(dir, sizeof dir, "%s/%s", runs_dir, name);
         snprintf(cfg, sizeof cfg, "%s/config.txt", dir);
@@ -551,7 +557,7 @@ static int other_timings(const char *runs_dir, const char *wkey, int per_run, co
         kv_free(&kv);
         free(ents[i]);
     }
-    free(ents);
+    free(ents), free(names);
     return n;
 }
 
