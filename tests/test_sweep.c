@@ -820,6 +820,11 @@ static void test_cli_report_transfer(void **s) {
     assert_non_null(strstr(out, "note: 1 (d-model, lr, seed) cells have no finished run: their seed means average "
                                 "fewer seeds, so these optima are provisional\n"));
     assert_non_null(strstr(out, "| 1 | -5.000, -5.000 | 0.000 |\n| 2 | -5.000, - | - |\n"));
+    /* an LR read back from 10 significant digits (2^-13 = 0.0001220703) is still a power of two */
+    for (int w = 64; w <= 128; w *= 2)
+        for (int x = -13; x <= -11; x++) fake_run("te", NULL, w, 1, x, 2.0 + 0.1 * (x + 12) * (x + 12));
+    assert_int_equal(run("sweep --out te --summary-only", out, sizeof out), 0);
+    if (!strstr(out, "| d-model | 2^-13 | 2^-12 | 2^-11 |\n")) fail_msg("LR headers not 2^k:\n%s", out);
     /* a base width no curve has: each is drawn relative to its smallest width, and says so */
     assert_int_equal(run("report transfer tb --base-width 100 --out t2.svg", out, sizeof out), 0);
     assert_non_null(strstr(out, "note: tb has no optimum at width 100; drawn relative to width 64"));

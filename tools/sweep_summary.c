@@ -243,10 +243,11 @@ static void collect(const sweep_summary_opts_t *o, const char *label, const gwid
     r->t = *t;
 }
 
-/* An LR as a table header: 2^k when it is a power of two, else %.4g. */
+/* An LR as a table header: 2^k when it is a power of two to the digits the files keep
+ * (config.txt writes 2^-13 as 0.000122070312, 9 digits), else %.4g. */
 static void print_lr_head(FILE *f, double v) {
     const double k = log2(v);
-    if (k == floor(k) && fabs(k) < 1000) fprintf(f, "2^%d", (int)k);
+    if (fabs(k - round(k)) < 1e-6 && fabs(k) < 1000) fprintf(f, "2^%d", (int)round(k));
     else fprintf(f, "%.4g", v);
 }
 
