@@ -682,6 +682,28 @@ static void fake_sweep(const char *sweep, const char *group, int n_seeds, double
             }
 }
 
+/* A finished run outside any grid, as an earlier invocation leaves it: result.json with its
+ * wall time, config.txt with its width and threads (SWEEP/runs/NAME). */
+static void timed_run(const char *sweep, const char *name, int width, int threads, double wall) {
+    char p[700], q[800];
+    snprintf(p, sizeof p, "%s/%s", dir, sweep);
+    mkdir(p, 0755);
+    snprintf(p, sizeof p, "%s/%s/runs", dir, sweep);
+    mkdir(p, 0755);
+    snprintf(p, sizeof p, "%s/%s/runs/%s", dir, sweep, name);
+    assert_int_equal(mkdir(p, 0755), 0);
+    snprintf(q, sizeof q, "%s/result.json", p);
+    FILE *f = fopen(q, "w");
+    assert_non_null(f);
+    fprintf(f, "{\"status\": \"done\", \"val_loss\": 2.5, \"wall_s\": %g, \"exit\": 0}\n", wall);
+    fclose(f);
+    snprintf(q, sizeof q, "%s/config.txt", p);
+    f = fopen(q, "w");
+    assert_non_null(f);
+    fprintf(f, "d-model = %d\nthreads = %d\n", width, threads);
+    fclose(f);
+}
+
 /* The time estimate of a resumed sweep: finished runs of widths 64 (10 s) and 128 (40 s) give
  * the exponent 2, so 256 and 512 are predicted at 160 s and 640 s: 800 s at one job. */
 static void test_cli_sweep_estimate(void **s) {
@@ -718,44 +740,16 @@ static void test_cli_sweep_estimate(void **s) {
      * not read), so 256 is predicted at 100 s and 512 at 100·2^e, e = log2(100/40): 350 s */
     const struct { int width, threads; double wall; } other[2] = {{256, 1, 100}, {256, 2, 300}};
     for (int i = 0; i < 2; i++) {
-        char p[700];
-        snprintf(p, sizeof p, "%s/est/runs/d-model=256,lr=0.00390625,t%d", dir, other[i].threads);
-        assert_int_equal(mkdir(p, 0755), 0);
-        char q[800];
-        snprintf(q, sizeof q, "%s/result.json", p);
-        FILE *f = fopen(q, "w");
-        assert_non_null(f);
-        fprintf(f, "{\"status\": \"done\", \"val_loss\": 2.5, \"wall_s\": %g, \"exit\": 0}\n", other[i].wall);
-        fclose(f);
-        snprintf(q, sizeof q, "%s/config.txt", p);
-        f = fopen(q, "w");
-        assert_non_null(f);
-        fprintf(f, "d-model = %d\nthreads = %d\n", other[i].width, other[i].threads);
-        fclose(f);
+        char name[64];
+        snprintf(name, sizeof name, "d-model=256,lr=0.00390625,t%d", other[i].threads);
+        timed_run("est", name, other[i].width, other[i].threads, other[i].wall);
     }
     assert_int_equal(run(cmd, out, sizeof out), 0);
     if (!strstr(out, "2 finished, 0 to resume, 2 to run; 1 at a time, 1 thread each (about 5m50s, from"))
         fail_msg("no estimate of 350 s from the runs outside the grid:\n%s", out);
     /* once a run of a width finishes, the times of this invocation stand alone: a stale run of
      * the same width that took 10 h (a busy machine) no longer predicts the next one */
-    char p[700];
-    snprintf(p, sizeof p, "%s/est2", dir);
-    mkdir(p, 0755);
-    snprintf(p, sizeof p, "%s/est2/runs", dir);
-    mkdir(p, 0755);
-    snprintf(p, sizeof p, "%s/est2/runs/d-model=16,lr=1", dir);
-    assert_int_equal(mkdir(p, 0755), 0);
-    char q[800];
-    snprintf(q, sizeof q, "%s/result.json", p);
-    FILE *f = fopen(q, "w");
-    assert_non_null(f);
-    fprintf(f, "{\"status\": \"done\", \"val_loss\": 2.5, \"wall_s\": 36000, \"exit\": 0}\n");
-    fclose(f);
-    snprintf(q, sizeof q, "%s/config.txt", p);
-    f = fopen(q, "w");
-    assert_non_null(f);
-    fprintf(f, "d-model = 16\nthreads = 1\n");
-    fclose(f);
+    timed_run("est2", "d-model=16,lr=1", 16, 1, 36000);
     assert_int_equal(run("sweep --out est2 --grid d-model=16 --grid lr=2^-7:2^-6 --threads 1 -- " TINY, out, sizeof out),
                      0);
     assert_non_null(strstr(out, "2 to run; 1 at a time with 1 thread each (--threads 1 in all"));
