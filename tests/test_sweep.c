@@ -841,7 +841,22 @@ static void test_cli_report_transfer(void **s) {
     if (!strstr(out, "| ta: optim=muon | 64-256 | 1 | -5.00, -5.50, -6.00 | 1.00 | -0.500 (no interval: one seed) |"))
         fail_msg("no seed-2 row in:\n%s", out);
     assert_null(strstr(out, "optim=adamw"));
+    /* DIR:seeds= selects for one sweep and overrides --seeds there: ta keeps seed 2, tb its
+     * seed 1 (under --seeds 2 alone, tb would have no run) */
+    assert_int_equal(run("report transfer ta:seeds=2 tb:seeds=1 --seeds 2 --out t6.svg", out, sizeof out), 0);
+    if (!strstr(out, "| ta: optim=muon | 64-256 | 1 | -5.00, -5.50, -6.00 | 1.00 | -0.500 (no interval: one seed) |\n"
+                     "| tb | 64-256 | 1 | -4.60, -3.60, -3.00 (edge) | 1.60 | 0.800 (no interval: one seed) |"))
+        fail_msg("no per-sweep seed rows in:\n%s", out);
+    /* DIR:widths= likewise, combined with seeds: ta's seed 2 over 64-128, tb over 64-256 */
+    assert_int_equal(run("report transfer ta:widths=64,128:seeds=2 tb --out t7.svg", out, sizeof out), 0);
+    if (!strstr(out, "| ta: optim=muon | 64-128 | 1 | -5.00, -5.50 | 0.50 | -0.500 (no interval: one seed) |\n"
+                     "| tb | 64-256 | 1 | -4.60, -3.60, -3.00 (edge) | 1.60 | 0.800 (no interval: one seed) |"))
+        fail_msg("no per-sweep width rows in:\n%s", out);
     static const cli_case_t cases[] = {
+        {"report transfer tb:seeds=", 2, "'tb:seeds=': want DIR[:seeds=S1,S2,...][:widths=W1,W2,...]"},
+        {"report transfer tb:widths=64,x", 2, "'tb:widths=64,x': want DIR[:seeds="},
+        {"report transfer tb:seeds=1:colour=red", 2, "want DIR[:seeds="},
+        {"report transfer tb:seeds=2", 1, "no run at the widths and seeds asked for"},
         {"report transfer tb --seeds 1,", 2, "--seeds '1,': want up to 64 seed values"},
         {"report transfer tb --seeds 7", 1, "no run at the widths and seeds asked for"},
         {"report transfer tb --widths 64,,128", 2, "--widths '64,,128': want up to 32 positive numbers"},

@@ -20,14 +20,15 @@
 #define MAX_CURVES 64
 
 static const char *usage_text =
-    "usage: muon report transfer SWEEP_DIR... [--out FILE.svg] [--base-width W] [--absolute]\n"
-    "                            [--widths W1,W2,...] [--seeds S1,S2,...]\n\n"
+    "usage: muon report transfer SWEEP_DIR[:seeds=S1,...][:widths=W1,...]... [--out FILE.svg]\n"
+    "                            [--base-width W] [--absolute] [--widths W1,...] [--seeds S1,...]\n\n"
     "The optimal LR per width of each sweep directory (and of each group inside one, e.g. an\n"
     "optim axis), as `muon sweep --summary-only` computes it: a table with drift and slope\n"
     "(90% seed-bootstrap interval) per curve, and an SVG of log2 lr* vs width. Curves are drawn\n"
     "relative to their own optimum at --base-width (0 = perfect transfer) unless --absolute.\n"
     "--widths compares sweeps over the widths they share (drift and slope over those only);\n"
-    "--seeds keeps the runs of those seeds (e.g. a protocol's seeds in a sweep that has more).\n"
+    "--seeds keeps the runs of those seeds (e.g. a protocol's seeds in a sweep that has more);\n"
+    "DIR:seeds=1,2 and DIR:widths=64,128 select for one sweep (overriding --seeds, --widths).\n"
     "Reads the run directories only; the sweeps' summary files are not touched.\n";
 
 static void print_curve(const char *label, const sweep_optima_t *c) {
@@ -73,6 +74,20 @@ static int parse_widths(const char *s, double *w) {
     }
 }
 
+/* "1,2,3" -> seeds[] (at most 64), split in buf (cap bytes); the count, or -1 when a value is
+ * empty, there are too many or the text does not fit. */
+static int split_seeds(const char *arg, char *buf, size_t cap, const char **seeds) {
+    if (strlen(arg) >= cap) return -1;
+    snprintf(buf, cap, "%s", arg);
+    int n = 0;
+    for (char *t = buf, *e; t; t = e) {
+        if ((e = strchr(t, ','))) *e++ = 0;
+        if (!*t || n == 64) return -1;
+        seeds[n++] = t;
+    }
+    return n;
+}
+
 int cmd_report_transfer(int argc, char **argv) {
     const char *out = "transfer.svg", *wkey = "d-model", *lrkey = "lr", *skey = "seed", *title = NULL,
                *widths_arg = NULL, *seeds_arg = NULL;
@@ -111,21 +126,38 @@ int cmd_report_transfer(int argc, char **argv) {
                 widths_arg, SWEEP_MAX_WIDTHS);
         return 2;
     }
-    /* --seeds: the comma-separated values, split in a copy */
-    char seed_buf[1024] = "";
-    const char *seeds[64];
-    int n_seeds = 0;
-    if (seeds_arg) {
-        snprintf(seed_buf, sizeof seed_buf, "%s", seeds_arg);
-        for (char *t = seed_buf, *e; t; t = e) {
-            if ((e = strchr(t, ','))) *e++ = 0;
-            if (!*t || n_seeds == 64 || strlen(seeds_arg) >= sizeof seed_buf) { /* empty, too many, too long */
-                fprintf(stderr, "muon report transfer: --seeds '%s': want up to 64 seed values separated by commas\n",
-                        seeds_arg);
+    /* --seeds, and DIR:seeds=... for one sweep: the comma-separated values, split in copies */
+    static char seed_buf[MAX_SWEEPS + 1][1024], path[MAX_SWEEPS][4096];
+    static const char *seeds[MAX_SWEEPS + 1][64];
+    int n_seeds[MAX_SWEEPS + 1] = {0};
+    if (seeds_arg && (n_seeds[MAX_SWEEPS] = split_seeds(seeds_arg, seed_buf[MAX_SWEEPS], 1024, seeds[MAX_SWEEPS])) < 0) {
+        fprintf(stderr, "muon report transfer: --seeds '%s': want up to 64 seed values separated by commas\n",
+                seeds_arg);
+        return 2;
+    }
+    /* DIR:seeds=...:widths=... : the selections of one sweep, which override the options there */
+    static double dir_widths[MAX_SWEEPS][SWEEP_MAX_WIDTHS];
+    int n_dir_widths[MAX_SWEEPS] = {0};
+    for (int d = 0; d < n_dirs; d++) {
+        const char *sel = strstr(dirs[d], ":seeds="), *w = strstr(dirs[d], ":widths=");
+        if (!sel || (w && w < sel)) sel = w;
+        snprintf(path[d], sizeof path[d], "%.*s", sel ? (int)(sel - dirs[d]) : (int)strlen(dirs[d]), dirs[d]);
+        memcpy(seeds[d], seeds[MAX_SWEEPS], sizeof seeds[d]), n_seeds[d] = n_seeds[MAX_SWEEPS];
+        memcpy(dir_widths[d], widths, sizeof widths), n_dir_widths[d] = n_widths;
+        char item[1100];
+        for (const char *t = sel; t; t = strchr(t + 1, ':')) {
+            const char *e = strchr(t + 1, ':');
+            snprintf(item, sizeof item, "%.*s", e ? (int)(e - t - 1) : (int)strlen(t + 1), t + 1);
+            int ok = 0;
+            if (!strncmp(item, "seeds=", 6)) ok = (n_seeds[d] = split_seeds(item + 6, seed_buf[d], 1024, seeds[d])) > 0;
+            else if (!strncmp(item, "widths=", 7)) ok = (n_dir_widths[d] = parse_widths(item + 7, dir_widths[d])) > 0;
+            if (!ok) {
+                fprintf(stderr, "muon report transfer: '%s': want DIR[:seeds=S1,S2,...][:widths=W1,W2,...] (up to 64 "
+                                "seeds, %d widths)\n", dirs[d], SWEEP_MAX_WIDTHS);
                 return 2;
             }
-            seeds[n_seeds++] = t;
         }
+        dirs[d] = path[d];
     }
     static sweep_optima_t curves[MAX_CURVES];
     sweep_collect_t col = {.items = curves, .cap = MAX_CURVES, .n = 0};
@@ -134,7 +166,8 @@ int cmd_report_transfer(int argc, char **argv) {
         const int n0 = col.n;
         sweep_summary_opts_t so = {.dir = dirs[d], .width_key = wkey, .lr_key = lrkey, .seed_key = skey,
                                    .n_boot = n_boot, .boot_seed = 1, .no_files = 1, .collect = &col,
-                                   .widths = widths, .n_widths = n_widths, .seeds = seeds, .n_seeds = n_seeds};
+                                   .widths = dir_widths[d], .n_widths = n_dir_widths[d], .seeds = seeds[d],
+                                   .n_seeds = n_seeds[d]};
         if (sweep_summary(&so, NULL) != MU_OK) return cli_fail("report transfer", -1);
         if (col.n == n0) {
             fprintf(stderr, "muon report transfer: %s: no finished run has both %s and %s to analyse\n", dirs[d], wkey,
