@@ -643,18 +643,23 @@ static void test_cli_sweep_usage_errors(void **s) {
     assert_false(exists("v"));
 }
 
-/* A finished run written by hand: point.json (axes and values) and result.json (the loss). */
-/* One finished run of a fake sweep (loss +inf: diverged). */
+/* dir/SWEEP/runs/NAME, made new (the sweep and runs directories may exist), into p. */
+static void make_run_dir(const char *sweep, const char *name, char *p, size_t cap) {
+    snprintf(p, cap, "%s/%s", dir, sweep);
+    mkdir(p, 0755);
+    snprintf(p, cap, "%s/%s/runs", dir, sweep);
+    mkdir(p, 0755);
+    snprintf(p, cap, "%s/%s/runs/%s", dir, sweep, name);
+    assert_int_equal(mkdir(p, 0755), 0);
+}
+
+/* One finished run of a fake sweep written by hand: point.json (axes and values) and
+ * result.json (the loss; +inf: diverged). */
 static void fake_run(const char *sweep, const char *group, int width, int seed, int log2_lr, double loss) {
     char p[700], name[200], grp[64] = "";
     if (group) snprintf(grp, sizeof grp, "optim=%s,", group);
     snprintf(name, sizeof name, "d-model=%d,%sseed=%d,lr=%.10g", width, grp, seed, exp2(log2_lr));
-    snprintf(p, sizeof p, "%s/%s", dir, sweep);
-    mkdir(p, 0755);
-    snprintf(p, sizeof p, "%s/%s/runs", dir, sweep);
-    mkdir(p, 0755);
-    snprintf(p, sizeof p, "%s/%s/runs/%s", dir, sweep, name);
-    assert_int_equal(mkdir(p, 0755), 0);
+    make_run_dir(sweep, name, p, sizeof p);
     snprintf(p, sizeof p, "%s/%s/runs/%s/point.json", dir, sweep, name);
     FILE *f = fopen(p, "w");
     assert_non_null(f);
@@ -686,12 +691,7 @@ static void fake_sweep(const char *sweep, const char *group, int n_seeds, double
  * wall time, config.txt with its width and threads (SWEEP/runs/NAME). */
 static void timed_run(const char *sweep, const char *name, int width, int threads, double wall) {
     char p[700], q[800];
-    snprintf(p, sizeof p, "%s/%s", dir, sweep);
-    mkdir(p, 0755);
-    snprintf(p, sizeof p, "%s/%s/runs", dir, sweep);
-    mkdir(p, 0755);
-    snprintf(p, sizeof p, "%s/%s/runs/%s", dir, sweep, name);
-    assert_int_equal(mkdir(p, 0755), 0);
+    make_run_dir(sweep, name, p, sizeof p);
     snprintf(q, sizeof q, "%s/result.json", p);
     FILE *f = fopen(q, "w");
     assert_non_null(f);

@@ -130,7 +130,8 @@ int cmd_report_transfer(int argc, char **argv) {
     static char seed_buf[MAX_SWEEPS + 1][1024], path[MAX_SWEEPS][4096];
     static const char *seeds[MAX_SWEEPS + 1][64];
     int n_seeds[MAX_SWEEPS + 1] = {0};
-    if (seeds_arg && (n_seeds[MAX_SWEEPS] = split_seeds(seeds_arg, seed_buf[MAX_SWEEPS], 1024, seeds[MAX_SWEEPS])) < 0) {
+    const int all = MAX_SWEEPS; /* the --seeds entry, beside one per sweep */
+    if (seeds_arg && (n_seeds[all] = split_seeds(seeds_arg, seed_buf[all], 1024, seeds[all])) < 0) {
         fprintf(stderr, "muon report transfer: --seeds '%s': want up to 64 seed values separated by commas\n",
                 seeds_arg);
         return 2;
@@ -142,7 +143,7 @@ int cmd_report_transfer(int argc, char **argv) {
         const char *sel = strstr(dirs[d], ":seeds="), *w = strstr(dirs[d], ":widths=");
         if (!sel || (w && w < sel)) sel = w;
         snprintf(path[d], sizeof path[d], "%.*s", sel ? (int)(sel - dirs[d]) : (int)strlen(dirs[d]), dirs[d]);
-        memcpy(seeds[d], seeds[MAX_SWEEPS], sizeof seeds[d]), n_seeds[d] = n_seeds[MAX_SWEEPS];
+        memcpy(seeds[d], seeds[all], sizeof seeds[d]), n_seeds[d] = n_seeds[all];
         memcpy(dir_widths[d], widths, sizeof widths), n_dir_widths[d] = n_widths;
         char item[1100];
         for (const char *t = sel; t; t = strchr(t + 1, ':')) {
@@ -152,8 +153,10 @@ int cmd_report_transfer(int argc, char **argv) {
             if (!strncmp(item, "seeds=", 6)) ok = (n_seeds[d] = split_seeds(item + 6, seed_buf[d], 1024, seeds[d])) > 0;
             else if (!strncmp(item, "widths=", 7)) ok = (n_dir_widths[d] = parse_widths(item + 7, dir_widths[d])) > 0;
             if (!ok) {
-                fprintf(stderr, "muon report transfer: '%s': want DIR[:seeds=S1,S2,...][:widths=W1,W2,...] (up to 64 "
-                                "seeds, %d widths)\n", dirs[d], SWEEP_MAX_WIDTHS);
+                fprintf(stderr,
+                        "muon report transfer: '%s': want DIR[:seeds=S1,S2,...][:widths=W1,W2,...] (up to 64 seeds, "
+                        "%d widths)\n",
+                        dirs[d], SWEEP_MAX_WIDTHS);
                 return 2;
             }
         }
